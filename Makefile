@@ -1,0 +1,69 @@
+# kafka-stack-ansible: `make demo` deploys the stack to the local lab, `make test` runs every check.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := $(CURDIR)/.venv
+PYTHON ?= python3
+export ANSIBLE_HOME := $(CURDIR)/.ansible
+export PATH := $(VENV)/bin:$(PATH)
+export ANSIBLE_FORCE_COLOR ?= false
+# testbed (default): stand-ins and fixtures built here; upstream: the real Apache artifacts.
+export ARTIFACTS ?= testbed
+
+SCENARIOS := zookeeper zookeeper-ensemble
+
+.PHONY: help venv host images fixtures lint unit test demo demo-down $(SCENARIOS:%=molecule-%) clean
+
+help:
+	@echo "make demo       deploy the stack to the local lab (Docker containers on this machine)"
+	@echo "make demo-down  remove the local lab"
+	@echo "make test       lint + unit tests + every Molecule scenario ($(SCENARIOS))"
+	@echo "make lint       yamllint + ansible-lint (production profile)"
+	@echo "make unit       Python unit tests of the plugins"
+	@echo "make molecule-<scenario>   one scenario, e.g. make molecule-zookeeper-ensemble"
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements.txt
+	touch $@
+
+host:
+	testbed/bin/ensure-host
+
+images: host
+	testbed/images/build-base.sh bookworm trixie
+
+fixtures: images
+ifeq ($(ARTIFACTS),testbed)
+	testbed/fixtures/zookeeper-archive/build.sh
+endif
+
+lint: venv
+	yamllint --strict .
+	ansible-lint --profile production --strict
+
+unit: venv
+	pytest
+
+$(SCENARIOS:%=molecule-%): molecule-%: venv fixtures
+	molecule test --scenario-name $*
+
+test: lint unit
+	@for scenario in $(SCENARIOS); do \
+	  echo "=== molecule scenario $$scenario"; \
+	  $(MAKE) --no-print-directory molecule-$$scenario; \
+	done
+
+demo: venv images
+	ansible-playbook playbooks/local_lab.yml
+	ansible-playbook -i inventories/local site.yml
+	ansible-playbook playbooks/local_lab.yml --tags summary
+
+demo-down: venv
+	ansible-playbook playbooks/local_lab.yml -e local_lab_state=absent
+
+clean:
+	rm -rf .ansible testbed/.cache

@@ -1,0 +1,6 @@
+"""Shared by every scenario's tests (each scenario's tests/conftest.py is a link to this file)."""
+
+import pathlib
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))

@@ -1,0 +1,49 @@
+"""Helpers for the verify tests: talk to the test bed's services only through 127.0.0.1."""
+
+import os
+import socket
+import time
+
+import testinfra.utils.ansible_runner
+
+LOOPBACK = "127.0.0.1"
+
+
+def runner():
+    return testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"])
+
+
+def host_var(name, var, default=None):
+    return runner().get_variables(name).get(var, default)
+
+
+def four_letter(port, command, timeout=5.0):
+    """Send a ZooKeeper four-letter word to 127.0.0.1:port; '' when nothing answers."""
+    try:
+        with socket.create_connection((LOOPBACK, port), timeout=timeout) as sock:
+            sock.sendall(command.encode())
+            chunks = []
+            while data := sock.recv(65536):
+                chunks.append(data)
+    except OSError:
+        return ""
+    return b"".join(chunks).decode()
+
+
+def mode(port):
+    for line in four_letter(port, "srvr").splitlines():
+        if line.startswith("Mode:"):
+            return line.split(":", 1)[1].strip()
+    return ""
+
+
+def wait_for(predicate, timeout=90.0, interval=1.0, what="condition"):
+    """Poll predicate until it returns a truthy value; fail the test with `what` after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(interval)

@@ -1,0 +1,109 @@
+"""ZooKeeper data model: ensemble members from the inventory, and zoo.cfg as an ordered dict."""
+
+from ansible.errors import AnsibleFilterError
+
+# Role-default names per member setting, read from each member's hostvars when set there.
+MEMBER_VARS = {
+    "id": "zookeeper_id",
+    "address": "zookeeper_address",
+    "client_port": "zookeeper_client_port",
+    "quorum_port": "zookeeper_quorum_port",
+    "election_port": "zookeeper_election_port",
+}
+
+
+def zookeeper_members(hosts, hostvars, defaults):
+    """Describe every host of the ZooKeeper group as a member dict, in inventory order.
+
+    ``hostvars`` holds what the inventory sets for each host; role defaults are not part of another
+    host's hostvars, so ``defaults`` (the calling host's role defaults) fills what a host leaves unset.
+    A one-host group is a standalone server and gets id 1 unless its inventory says otherwise.
+    """
+    members = []
+    for host in hosts or []:
+        hv = hostvars[host]
+        member = {"host": host}
+        for key, var in MEMBER_VARS.items():
+            value = hv[var] if var in hv else defaults.get(var)
+            member[key] = value
+        if member["id"] is None and len(hosts) == 1:
+            member["id"] = 1
+        if not member["address"]:
+            member["address"] = host
+        members.append(member)
+    return members
+
+
+def _render(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def zookeeper_config(settings, members, extra=None):
+    """Build zoo.cfg as an ordered dict of strings.
+
+    ``settings`` carries the role's documented keys by their zoo.cfg names; ``members`` comes from
+    :func:`zookeeper_members`. A single member means standalone mode (no ``server.N`` lines); with
+    several, every member gets ``server.<id>=<address>:<quorum>:<election>;<client>`` in id order.
+    ``extra`` (``zookeeper_config_extra``) overrides or adds keys last.
+    """
+    if not members:
+        raise AnsibleFilterError("zookeeper_config: the zookeeper group has no hosts")
+    config = {key: _render(value) for key, value in sorted(settings.items())
+              if value is not None and value != ""}
+    if len(members) > 1:
+        # Bind quorum and election ports on every interface: a host's own name may resolve to an
+        # address other processes cannot reach (loopback in /etc/hosts, several NICs, containers).
+        config["quorumListenOnAllIPs"] = "true"
+        for member in sorted(members, key=lambda m: int(m["id"])):
+            config[f"server.{int(member['id'])}"] = (
+                f"{member['address']}:{member['quorum_port']}:{member['election_port']}"
+                f";{member['client_port']}"
+            )
+    for key, value in (extra or {}).items():
+        config[str(key)] = _render(value)
+    return config
+
+
+def zookeeper_connect(members, chroot=""):
+    """``host:port,host:port[/chroot]`` for clients such as Kafka's ``zookeeper.connect``."""
+    if not members:
+        raise AnsibleFilterError("zookeeper_connect: the zookeeper group has no hosts")
+    hosts = ",".join(f"{m['address']}:{m['client_port']}" for m in members)
+    if chroot:
+        chroot = "/" + chroot.strip("/")
+    return hosts + (chroot or "")
+
+
+def zookeeper_restart_order(hosts, hostvars):
+    """Hosts whose change needs a restart, followers first and the leader last.
+
+    A host is restarted when a handler marked it (``zookeeper__restart_pending``) and the run did not
+    just start it (``zookeeper__start.changed``: a stopped service picks up its new config anyway).
+    ``zookeeper__mode_before`` holds the ``srvr`` answer taken before any restart.
+    """
+    pending = []
+    for host in hosts:
+        hv = hostvars[host]
+        if not hv.get("zookeeper__restart_pending"):
+            continue
+        if (hv.get("zookeeper__start") or {}).get("changed"):
+            continue
+        mode = (hv.get("zookeeper__mode_before") or {}).get("mode", "")
+        pending.append((mode == "leader", host))
+    return [host for _, host in sorted(pending, key=lambda item: item[0])]
+
+
+class FilterModule:
+    """ZooKeeper filters."""
+
+    def filters(self):
+        return {
+            "zookeeper_members": zookeeper_members,
+            "zookeeper_config": zookeeper_config,
+            "zookeeper_connect": zookeeper_connect,
+            "zookeeper_restart_order": zookeeper_restart_order,
+        }
