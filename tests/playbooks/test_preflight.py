@@ -1,0 +1,103 @@
+"""playbooks/preflight.yml against real inventories, with every host made unreachable.
+
+Each host's address is overridden to 127.0.0.1 port 9 (nothing listens there) over SSH: if the
+pre-flight tried to contact a host, the run would end "unreachable" and these tests would fail.
+"""
+
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+UNREACHABLE = ["-e", "ansible_connection=ssh", "-e", "ansible_host=127.0.0.1", "-e", "ansible_port=9"]
+
+
+def playbook(inventory, *args, playbook="playbooks/preflight.yml"):
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0")
+    return subprocess.run(["ansible-playbook", "-i", str(inventory), playbook, *UNREACHABLE, *args],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("env", ["local", "dev", "staging", "prod"])
+def test_every_inventory_passes_preflight_without_contacting_hosts(env):
+    result = playbook(ROOT / "inventories" / env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "unreachable=0" in result.stdout and "failed=0" in result.stdout
+
+
+@pytest.mark.parametrize("env", ["local", "dev", "staging", "prod"])
+def test_site_syntax(env):
+    result = playbook(ROOT / "inventories" / env, "--syntax-check", playbook="site.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def write_inventory(tmp_path, hosts_yaml):
+    (tmp_path / "hosts.yml").write_text(hosts_yaml)
+    return tmp_path / "hosts.yml"
+
+
+def test_duplicate_ids_fail_naming_host_variable_and_fix(tmp_path):
+    inventory = write_inventory(tmp_path, """
+all:
+  children:
+    zookeeper:
+      hosts:
+        zk-a: {zookeeper_id: 1}
+        zk-b: {zookeeper_id: 2}
+        zk-c: {zookeeper_id: 2}
+""")
+    result = playbook(inventory)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "host zk-b: zookeeper_id: 2 is also the id of zk-c." in out
+    assert "host zk-c: zookeeper_id: 2 is also the id of zk-b." in out
+    assert "Fix: give each host of group 'zookeeper' its own zookeeper_id" in out
+    assert "no host was changed" in out
+    assert "unreachable=0" in out
+
+
+def test_argument_spec_violation_fails_before_any_host_is_contacted(tmp_path):
+    inventory = write_inventory(tmp_path, """
+all:
+  children:
+    zookeeper:
+      hosts:
+        zk-a: {zookeeper_install_method: rpm}
+""")
+    result = playbook(inventory)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "zookeeper_install_method" in out and "rpm" in out and "package, archive" in out
+    assert "unreachable=0" in out
+
+
+def test_missing_archive_on_the_controller(tmp_path):
+    inventory = write_inventory(tmp_path, f"""
+all:
+  children:
+    zookeeper:
+      hosts:
+        zk-a:
+          zookeeper_install_method: archive
+          zookeeper_archive_src: {tmp_path}/missing.tar.gz
+""")
+    result = playbook(inventory)
+    assert result.returncode != 0
+    assert f"host zk-a: zookeeper_archive_src: {tmp_path}/missing.tar.gz does not exist on the controller." \
+        in result.stdout + result.stderr
+
+
+def test_even_ensemble_warns_but_passes(tmp_path):
+    inventory = write_inventory(tmp_path, """
+all:
+  children:
+    zookeeper:
+      hosts:
+        zk-a: {zookeeper_id: 1}
+        zk-b: {zookeeper_id: 2}
+""")
+    result = playbook(inventory)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "even ensemble" in (result.stdout + result.stderr).replace("\n", " ")
