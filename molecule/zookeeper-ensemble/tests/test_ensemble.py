@@ -1,5 +1,7 @@
 """Three-node ensemble: roles, replication, and surviving the loss of the leader."""
 
+import json
+import os
 import uuid
 
 import pytest
@@ -40,6 +42,23 @@ def znode():
 
 def test_exactly_one_leader_and_two_followers():
     assert sorted(modes().values()) == ["follower", "follower", "leader"]
+
+
+def test_config_change_restarted_every_member_leader_last():
+    """side_effect.yml changed zoo.cfg on the running ensemble (see molecule.yml's test_sequence)."""
+    with open(os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "modes-before-change.json")) as saved:
+        before = json.load(saved)
+    assert sorted(before.values()) == ["follower", "follower", "leader"]
+    started = {}
+    for name in PORTS:
+        node = runner().get_host(name)
+        assert "snapCount=50000" in node.file("/etc/zookeeper/zoo.cfg").content_string
+        changed_at = int(node.check_output("stat -c %Y /etc/zookeeper/zoo.cfg"))
+        active_at = node.check_output("systemctl show -P ActiveEnterTimestamp --timestamp=unix zookeeper")
+        assert int(active_at.lstrip("@")) >= changed_at, f"{name} was not restarted after the change"
+        started[name] = int(node.check_output("systemctl show -P ActiveEnterTimestampMonotonic zookeeper"))
+    old_leader = next(name for name, role in before.items() if role == "leader")
+    assert max(started, key=started.get) == old_leader, f"restart order {sorted(started, key=started.get)}"
 
 
 def test_write_through_one_node_read_through_another(znode):
