@@ -4,24 +4,29 @@ Each problem names the host, the variable, what is wrong and the fix. The action
 the managed host, so it also works on inventories whose hosts are unreachable.
 """
 
+import importlib.util
 import os
 import re
-
-from ansible.plugins.action import ActionBase
+import sys
 
 ROLE = "zookeeper"
 _CHECKSUM = re.compile(r"^(sha512|sha256):[0-9a-f]+$")
 _CHECKSUM_LENGTH = {"sha512": 128, "sha256": 64}
 
 
-class Problem:
-    """One finding: ``fatal`` problems fail the host, the others are printed as warnings."""
+def _load_shared():
+    """plugins/module_utils/preflight.py, by path (legacy plugin dirs are not a package)."""
+    name = "kafka_stack_preflight"
+    if name not in sys.modules:
+        path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils", "preflight.py")
+        spec = importlib.util.spec_from_file_location(name, path)
+        sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[name])
+    return sys.modules[name]
 
-    def __init__(self, var, message, fix, fatal=True):
-        self.var, self.message, self.fix, self.fatal = var, message, fix, fatal
 
-    def render(self, host):
-        return f"host {host}: {self.var}: {self.message} Fix: {self.fix}"
+_shared = _load_shared()
+Problem = _shared.Problem
 
 
 def _port_problems(settings):
@@ -145,28 +150,11 @@ def check(host, settings, members, group="zookeeper"):
     return problems
 
 
-class ActionModule(ActionBase):
+class ActionModule(_shared.PreflightAction):
     """``zookeeper_preflight: {settings: {...}, members: [...], group: zookeeper}``."""
 
-    TRANSFERS_FILES = False
-    _requires_connection = False
+    ROLE = ROLE
     _VALID_ARGS = frozenset(("settings", "members", "group"))
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        host = task_vars.get("inventory_hostname")
-        args = self._task.args
-        problems = check(host, args.get("settings") or {}, args.get("members") or [],
-                         args.get("group") or "zookeeper")
-        errors = [p.render(host) for p in problems if p.fatal]
-        warnings = [p.render(host) for p in problems if not p.fatal]
-        if warnings:
-            result["warnings"] = warnings
-        result["changed"] = False
-        if errors:
-            result["failed"] = True
-            result["msg"] = (f"Pre-flight of role {ROLE} failed; no host was changed.\n"
-                             + "\n".join(errors))
-        else:
-            result["msg"] = f"Pre-flight of role {ROLE} passed on {host}."
-        return result
+    def problems(self, host, args):
+        return check(host, args.get("settings") or {}, args.get("members") or [], args.get("group") or "zookeeper")

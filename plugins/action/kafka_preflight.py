@@ -1,0 +1,232 @@
+"""Pre-flight checks of the kafka role: Kafka 3.9's own ZooKeeper-mode startup rules applied to each
+broker's rendered server.properties, plus the cross-host rules no single broker can check.
+
+Runs on the controller only. Kafka's wording is kept for Kafka's own rules (``requirement failed: ``
+for Scala ``require``), so a message found here can be searched for in Kafka's documentation and logs.
+"""
+
+import importlib.util
+import os
+import re
+import sys
+
+ROLE = "kafka"
+PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+# kafka.cluster.EndPoint.uriParseExp
+_ENDPOINT = re.compile(r"^(.*)://\[?([0-9a-zA-Z\-%._:]*)\]?:(-?[0-9]+)$")
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def _load_shared():
+    """plugins/module_utils/preflight.py, by path (legacy plugin dirs are not a package)."""
+    name = "kafka_stack_preflight"
+    if name not in sys.modules:
+        path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils", "preflight.py")
+        spec = importlib.util.spec_from_file_location(name, path)
+        sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[name])
+    return sys.modules[name]
+
+
+_shared = _load_shared()
+Problem = _shared.Problem
+
+
+class KafkaRefusal(Exception):
+    """Kafka would refuse to start; ``message`` is Kafka's text, ``var`` the variable to change."""
+
+    def __init__(self, message, var, fix):
+        super().__init__(message)
+        self.message, self.var, self.fix = message, var, fix
+
+
+def _require(condition, message, var, fix):
+    if not condition:
+        raise KafkaRefusal(f"requirement failed: {message}", var, fix)
+
+
+def _protocol_map(props):
+    raw = props.get("listener.security.protocol.map")
+    if raw is None:
+        return {p: p for p in PROTOCOLS}
+    result = {}
+    for entry in filter(None, (item.strip() for item in raw.split(","))):
+        name, _, protocol = entry.partition(":")
+        if protocol.strip() not in PROTOCOLS:
+            raise KafkaRefusal(f"Invalid security protocol `{protocol.strip()}` defined in "
+                               "listener.security.protocol.map", "kafka_listeners",
+                               f"set the protocol of listener {name.strip()} to one of {', '.join(PROTOCOLS)}.")
+        result[name.strip().upper()] = protocol.strip()
+    return result
+
+
+def _endpoints(value, protocols, prop):
+    endpoints = []
+    for entry in filter(None, (item.strip() for item in value.split(","))):
+        match = _ENDPOINT.match(entry)
+        if not match:
+            raise KafkaRefusal(f"Unable to parse {entry} to a broker endpoint", "kafka_listeners",
+                               "write each listener as NAME://host:port (empty host = all interfaces).")
+        name = match.group(1).upper()
+        if name not in protocols:
+            raise KafkaRefusal(f"Error creating broker listeners from '{value}': No security protocol defined "
+                               f"for listener {name}", "kafka_listeners",
+                               f"give listener {name} a protocol ({', '.join(PROTOCOLS)}).")
+        endpoints.append((name, match.group(2), int(match.group(3)), entry))
+    return endpoints
+
+
+def kafka_startup_check(props):
+    """Raise KafkaRefusal for the first rule Kafka 3.9 (ZooKeeper mode) would stop on."""
+    if props.get("process.roles"):
+        raise KafkaRefusal("process.roles is set, so Kafka would start in KRaft mode",
+                           "kafka_server_properties_extra",
+                           "remove process.roles: this role runs Kafka in ZooKeeper mode.")
+    if not props.get("zookeeper.connect"):
+        raise KafkaRefusal("Missing required configuration `zookeeper.connect` which has no default value.",
+                           "groups", "put the ZooKeeper hosts in inventory group 'zookeeper'.")
+    generation = props.get("broker.id.generation.enable", "true").lower() == "true"
+    broker_id = int(props.get("broker.id", "-1"))
+    max_reserved = int(props.get("reserved.broker.max.id", "1000"))
+    if generation:
+        _require(-1 <= broker_id <= max_reserved,
+                 "broker.id must be greater than or equal to -1 and not greater than reserved.broker.max.id",
+                 "kafka_broker_id", f"set kafka_broker_id to a number from 0 to {max_reserved}.")
+    else:
+        _require(broker_id >= 0, "broker.id must be greater than or equal to 0", "kafka_broker_id",
+                 "set kafka_broker_id to 0 or more.")
+    if props.get("node.id") not in (None, "") and int(props["node.id"]) != broker_id:
+        raise KafkaRefusal("You must set `node.id` to the same value as `broker.id`.",
+                           "kafka_server_properties_extra", "remove node.id (ZooKeeper mode uses broker.id).")
+    log_dirs = props.get("log.dirs") if props.get("log.dirs") is not None else props.get("log.dir", "/tmp/kafka-logs")
+    _require(bool([d for d in log_dirs.split(",") if d.strip()]),
+             "At least one log directory must be defined via log.dirs or log.dir.", "kafka_log_dirs",
+             "list at least one directory in kafka_log_dirs.")
+    inter_name = props.get("inter.broker.listener.name")
+    if inter_name and props.get("security.inter.broker.protocol"):
+        raise KafkaRefusal("Only one of inter.broker.listener.name and security.inter.broker.protocol should be set.",
+                           "kafka_server_properties_extra",
+                           "remove security.inter.broker.protocol; kafka_inter_broker_listener_name names the listener.")
+    protocols = _protocol_map(props)
+    if inter_name:
+        inter_name = inter_name.upper()
+        if inter_name not in protocols:
+            raise KafkaRefusal(f"Listener with name {inter_name} defined in inter.broker.listener.name not found in "
+                               "listener.security.protocol.map.", "kafka_inter_broker_listener_name",
+                               "name one of the listeners in kafka_listeners.")
+    else:
+        protocol = props.get("security.inter.broker.protocol", "PLAINTEXT")
+        if protocol not in PROTOCOLS:
+            raise KafkaRefusal(f"Invalid security protocol `{protocol}` defined in security.inter.broker.protocol",
+                               "kafka_server_properties_extra", f"use one of {', '.join(PROTOCOLS)}.")
+        inter_name = protocol
+    listeners_value = props.get("listeners", "PLAINTEXT://:9092")
+    listeners = _endpoints(listeners_value, protocols, "listeners")
+    names = [e[0] for e in listeners]
+    _require(len(set(names)) == len(names), f"Each listener must have a different name, listeners: {listeners_value}",
+             "kafka_listeners", "give every listener its own name.")
+    ports = [e[2] for e in listeners]
+    _require(len(set(ports)) == len(ports), f"Each listener must have a different port, listeners: {listeners_value}",
+             "kafka_listeners", "give every listener its own port.")
+    advertised_value = props.get("advertised.listeners") or listeners_value
+    advertised = _endpoints(advertised_value, protocols, "advertised.listeners")
+    advertised_names = [e[0] for e in advertised]
+    controller_names = [n for n in (props.get("controller.listener.names") or "").split(",") if n.strip()]
+    _require(not controller_names or props.get("zookeeper.metadata.migration.enable") == "true",
+             f"controller.listener.names must be empty when not running in KRaft mode: [{', '.join(controller_names)}]",
+             "kafka_server_properties_extra",
+             "remove controller.listener.names; a listener named CONTROLLER is an ordinary listener in ZooKeeper mode.")
+    _require(bool(advertised), "There must be at least one broker advertised listener.", "kafka_listeners",
+             "define at least one listener.")
+    _require(inter_name in advertised_names,
+             f"inter.broker.listener.name must be a listener name defined in advertised.listeners. The valid options "
+             f"based on currently configured listeners are {','.join(advertised_names)}",
+             "kafka_inter_broker_listener_name", "name a listener of kafka_listeners.")
+    _require(set(advertised_names) <= set(names),
+             f"advertised.listeners listener names must be equal to or a subset of the ones defined in listeners. "
+             f"Found {','.join(advertised_names)}. The valid options based on the current configuration are "
+             f"{','.join(names)}", "kafka_listeners", "advertise only listeners that are defined.")
+    _require(not [e for e in advertised if e[1] == "0.0.0.0"],
+             "advertised.listeners cannot use the nonroutable meta-address 0.0.0.0. Use a routable IP address.",
+             "kafka_listeners", "set advertised_host of the listener to a name or address clients can reach.")
+    control_plane = props.get("control.plane.listener.name")
+    if control_plane:
+        control_plane = control_plane.upper()
+        _require(control_plane in advertised_names,
+                 "control.plane.listener.name must be a listener name defined in advertised.listeners",
+                 "kafka_server_properties_extra", "name an advertised listener in control.plane.listener.name.")
+        _require(control_plane != inter_name,
+                 "control.plane.listener.name, if set, should not conflict with inter.broker.listener.name",
+                 "kafka_server_properties_extra", "use a listener other than the inter-broker one.")
+    return advertised
+
+
+def _model_problems(listeners):
+    problems = []
+    if not isinstance(listeners, list) or not listeners:
+        return [Problem("kafka_listeners", "is empty or not a list.", "define at least one listener.")]
+    for index, listener in enumerate(listeners):
+        where = f"kafka_listeners[{index}]"
+        if not isinstance(listener, dict):
+            problems.append(Problem(where, f"{listener!r} is not a dict.", "write {name, port, protocol}."))
+            continue
+        unknown = set(listener) - {"name", "port", "protocol", "advertised_host", "advertised_port", "bind_address"}
+        if unknown:
+            problems.append(Problem(where, f"unknown keys {', '.join(sorted(unknown))}.",
+                                    "use name, port, protocol, advertised_host, advertised_port, bind_address."))
+        if not _NAME.match(str(listener.get("name", ""))):
+            problems.append(Problem(where, f"name {listener.get('name')!r} is not a listener name.",
+                                    "use letters, digits and _ (e.g. PLAINTEXT, EXTERNAL)."))
+        for key in ("port", "advertised_port"):
+            value = listener.get(key)
+            if key == "advertised_port" and value in (None, ""):
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+                problems.append(Problem(where, f"{key} {value!r} is not a TCP port.", f"set {key} from 1 to 65535."))
+        if listener.get("protocol") not in PROTOCOLS:
+            problems.append(Problem(where, f"protocol {listener.get('protocol')!r} is not a Kafka security protocol.",
+                                    f"use one of {', '.join(PROTOCOLS)}."))
+    return problems
+
+
+def check(host, listeners, properties, brokers, zookeeper_hosts):
+    """Every Problem of one broker. ``brokers``: [{host, broker_id, advertised: "NAME://h:p,..."}]."""
+    problems = _model_problems(listeners)
+    if not zookeeper_hosts:
+        problems.append(Problem("groups", "inventory group 'zookeeper' is empty, so zookeeper.connect cannot be "
+                                "built.", "put the ZooKeeper hosts in group 'zookeeper'."))
+    if problems:
+        return problems
+    try:
+        kafka_startup_check(properties)
+    except KafkaRefusal as refusal:
+        return [Problem(refusal.var, f"Kafka would refuse to start: {refusal.message}", refusal.fix)]
+    me = next((b for b in brokers if b["host"] == host), None)
+    if me is None:
+        return [Problem("groups", "the host runs the kafka role but is not in group 'kafka'.",
+                        "add it to group 'kafka'.")]
+    twins = [b["host"] for b in brokers if b["host"] != host and str(b["broker_id"]) == str(me["broker_id"])]
+    if twins:
+        problems.append(Problem("kafka_broker_id", f"{me['broker_id']} is also the broker id of {', '.join(twins)}.",
+                                "give each host of group 'kafka' its own kafka_broker_id."))
+    mine = {e.split("://", 1)[1] for e in me["advertised"].split(",") if "://" in e}
+    for other in brokers:
+        if other["host"] == host:
+            continue
+        shared = mine & {e.split("://", 1)[1] for e in other["advertised"].split(",") if "://" in e}
+        for endpoint in sorted(shared):
+            problems.append(Problem("kafka_listeners", f"advertises {endpoint}, which {other['host']} advertises too: "
+                                    "clients would reach one broker under two ids.",
+                                    "give each broker its own advertised_host (or advertised_port)."))
+    return problems
+
+
+class ActionModule(_shared.PreflightAction):
+    """``kafka_preflight: {listeners, properties, brokers, zookeeper_hosts}``."""
+
+    ROLE = ROLE
+    _VALID_ARGS = frozenset(("listeners", "properties", "brokers", "zookeeper_hosts"))
+
+    def problems(self, host, args):
+        return check(host, args.get("listeners"), args.get("properties") or {}, args.get("brokers") or [],
+                     args.get("zookeeper_hosts") or [])

@@ -1,0 +1,75 @@
+"""Kafka listener model -> server.properties, as data.
+
+The public model (roles/kafka/defaults/main.yml) lists listeners once; this module renders the four
+listener properties Kafka reads, in the order given, and merges them with the other properties.
+"""
+
+from ansible.errors import AnsibleFilterError
+
+
+def _endpoint(host, port):
+    host = host or ""
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # IPv6 literal
+    return f"{host}:{port}"
+
+
+def kafka_listener_properties(listeners, inter_broker_listener_name, default_host):
+    """Render ``listeners``, ``advertised.listeners``, ``listener.security.protocol.map`` and
+    ``inter.broker.listener.name`` from the listener model.
+
+    Each listener is ``{name, port, protocol, advertised_host?, advertised_port?, bind_address?}``;
+    ``advertised_host`` defaults to ``default_host`` (the broker's inventory name), ``advertised_port``
+    to ``port``, ``bind_address`` to all interfaces.
+    """
+    if not isinstance(listeners, list):
+        raise AnsibleFilterError("kafka_listeners must be a list of listener dicts")
+    bound, advertised, protocols = [], [], []
+    for listener in listeners:
+        if not isinstance(listener, dict):
+            raise AnsibleFilterError(f"kafka_listeners: {listener!r} is not a dict")
+        name = str(listener.get("name", "")).strip()
+        port = listener.get("port")
+        bound.append(f"{name}://{_endpoint(listener.get('bind_address', ''), port)}")
+        advertised_host = listener.get("advertised_host") or default_host
+        advertised_port = listener.get("advertised_port") or port
+        advertised.append(f"{name}://{_endpoint(advertised_host, advertised_port)}")
+        protocols.append(f"{name}:{listener.get('protocol', '')}")
+    return {
+        "listeners": ",".join(bound),
+        "advertised.listeners": ",".join(advertised),
+        "listener.security.protocol.map": ",".join(protocols),
+        "inter.broker.listener.name": inter_broker_listener_name,
+    }
+
+
+def _render(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(item) for item in value)
+    return str(value)
+
+
+def kafka_server_properties(base, listener_properties, extra=None):
+    """All broker properties as a dict sorted by key, values rendered as Kafka reads them.
+
+    ``extra`` (``kafka_server_properties_extra``) wins over everything, so any property can be set;
+    a value of ``None`` removes a property.
+    """
+    merged = {}
+    for source in (base or {}, listener_properties or {}, extra or {}):
+        for key, value in source.items():
+            merged[str(key)] = value
+    return {key: _render(value) for key, value in sorted(merged.items())
+            if value is not None and value != ""}
+
+
+class FilterModule:
+    """Kafka filters."""
+
+    def filters(self):
+        return {
+            "kafka_listener_properties": kafka_listener_properties,
+            "kafka_server_properties": kafka_server_properties,
+        }
