@@ -11,7 +11,7 @@ export ANSIBLE_FORCE_COLOR ?= false
 # testbed (default): stand-ins and fixtures built here; upstream: the real Apache artifacts.
 export ARTIFACTS ?= testbed
 
-SCENARIOS := zookeeper zookeeper-ensemble
+SCENARIOS := zookeeper zookeeper-ensemble kafka
 
 .PHONY: help venv host images fixtures lint unit test demo demo-down $(SCENARIOS:%=molecule-%) clean
 
@@ -36,9 +36,10 @@ host:
 images: host
 	testbed/images/build-base.sh bookworm trixie
 
-fixtures: images
+fixtures: images venv
 ifeq ($(ARTIFACTS),testbed)
 	testbed/fixtures/zookeeper-archive/build.sh
+	testbed/standins/kafka/build.sh
 endif
 
 lint: venv

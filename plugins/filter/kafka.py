@@ -65,6 +65,27 @@ def kafka_server_properties(base, listener_properties, extra=None):
             if value is not None and value != ""}
 
 
+def kafka_brokers(hosts, hostvars, defaults):
+    """Every broker of the group as ``{host, broker_id, advertised}`` for the cross-host checks.
+
+    ``hostvars`` gives what the inventory sets per host; ``defaults`` (the calling host's role
+    defaults for ``kafka_listeners`` and ``kafka_inter_broker_listener_name``) fills the rest.
+    """
+    brokers = []
+    for host in hosts or []:
+        hv = hostvars[host]
+        listeners = hv["kafka_listeners"] if "kafka_listeners" in hv else defaults["kafka_listeners"]
+        inter = (hv["kafka_inter_broker_listener_name"] if "kafka_inter_broker_listener_name" in hv
+                 else defaults["kafka_inter_broker_listener_name"])
+        try:
+            advertised = kafka_listener_properties(listeners, inter, host)["advertised.listeners"]
+        except (AnsibleFilterError, AttributeError, TypeError):
+            advertised = ""  # that host's own pre-flight reports its malformed listeners
+        brokers.append({"host": host, "broker_id": hv["kafka_broker_id"] if "kafka_broker_id" in hv else None,
+                        "advertised": advertised})
+    return brokers
+
+
 class FilterModule:
     """Kafka filters."""
 
@@ -72,4 +93,5 @@ class FilterModule:
         return {
             "kafka_listener_properties": kafka_listener_properties,
             "kafka_server_properties": kafka_server_properties,
+            "kafka_brokers": kafka_brokers,
         }

@@ -69,32 +69,17 @@ def zookeeper_config(settings, members, extra=None):
 
 
 def zookeeper_connect(members, chroot=""):
-    """``host:port,host:port[/chroot]`` for clients such as Kafka's ``zookeeper.connect``."""
+    """``host:port,host:port[/chroot]`` for clients such as Kafka's ``zookeeper.connect``.
+
+    An empty group gives "" so that pre-flight can report it (Kafka's own rule on a missing
+    ``zookeeper.connect``, and the cross-host rule naming the empty group).
+    """
     if not members:
-        raise AnsibleFilterError("zookeeper_connect: the zookeeper group has no hosts")
+        return ""
     hosts = ",".join(f"{m['address']}:{m['client_port']}" for m in members)
     if chroot:
         chroot = "/" + chroot.strip("/")
     return hosts + (chroot or "")
-
-
-def zookeeper_restart_order(hosts, hostvars):
-    """Hosts whose change needs a restart, followers first and the leader last.
-
-    A host is restarted when a handler marked it (``zookeeper__restart_pending``) and the run did not
-    just start it (``zookeeper__start.changed``: a stopped service picks up its new config anyway).
-    ``zookeeper__mode_before`` holds the ``srvr`` answer taken before any restart.
-    """
-    pending = []
-    for host in hosts:
-        hv = hostvars[host]
-        if not hv.get("zookeeper__restart_pending"):
-            continue
-        if (hv.get("zookeeper__start") or {}).get("changed"):
-            continue
-        mode = (hv.get("zookeeper__mode_before") or {}).get("mode", "")
-        pending.append((mode == "leader", host))
-    return [host for _, host in sorted(pending, key=lambda item: item[0])]
 
 
 class FilterModule:
@@ -105,5 +90,4 @@ class FilterModule:
             "zookeeper_members": zookeeper_members,
             "zookeeper_config": zookeeper_config,
             "zookeeper_connect": zookeeper_connect,
-            "zookeeper_restart_order": zookeeper_restart_order,
         }

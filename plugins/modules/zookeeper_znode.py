@@ -60,7 +60,9 @@ import struct
 
 from ansible.module_utils.basic import AnsibleModule
 
-GET_DATA, GET_CHILDREN, CLOSE = 4, 8, -11
+GET_DATA = 4
+GET_CHILDREN = 8
+CLOSE = -11
 NO_NODE = -101
 _STAT = struct.Struct(">qqqqiiiqiiq")
 

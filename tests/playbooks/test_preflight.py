@@ -101,3 +101,59 @@ all:
     result = playbook(inventory)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "even ensemble" in (result.stdout + result.stderr).replace("\n", " ")
+
+
+KAFKA_TWO_BROKERS = """
+all:
+  children:
+    zookeeper:
+      hosts:
+        zk-a: {{}}
+    kafka:
+      vars:
+        kafka_listeners:
+          - {{name: PLAINTEXT, port: 9092, protocol: PLAINTEXT}}
+          - {{name: EXTERNAL, port: 9094, protocol: PLAINTEXT, advertised_host: localhost}}
+      hosts:
+        kafka-a: {{kafka_broker_id: 1}}
+        kafka-b: {{kafka_broker_id: {second_id}}}
+"""
+
+
+def test_kafka_duplicate_broker_id_and_shared_external_endpoint(tmp_path):
+    result = playbook(write_inventory(tmp_path, KAFKA_TWO_BROKERS.format(second_id=1)))
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "host kafka-a: kafka_broker_id: 1 is also the broker id of kafka-b." in out
+    assert "host kafka-a: kafka_listeners: advertises localhost:9094, which kafka-b advertises too" in out
+    assert "unreachable=0" in out
+
+
+def test_kafka_without_zookeeper_group(tmp_path):
+    inventory = write_inventory(tmp_path, """
+all:
+  children:
+    kafka:
+      hosts:
+        kafka-a: {kafka_broker_id: 1}
+""")
+    result = playbook(inventory)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "host kafka-a: groups: inventory group 'zookeeper' is empty" in out
+
+
+def test_kafka_missing_broker_id_is_an_argument_spec_error(tmp_path):
+    inventory = write_inventory(tmp_path, """
+all:
+  children:
+    zookeeper:
+      hosts:
+        zk-a: {}
+    kafka:
+      hosts:
+        kafka-a: {}
+""")
+    result = playbook(inventory)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0 and "kafka_broker_id" in out and "unreachable=0" in out

@@ -1,0 +1,137 @@
+"""One ZooKeeper + one broker with the seed's listeners: rendering, registration, traffic both ways.
+
+These tests use only Kafka's contracts (properties, ZooKeeper registration, the Kafka protocol), so they
+run unchanged against Apache Kafka (ARTIFACTS=upstream) and against the test bed's stand-in.
+"""
+
+import hashlib
+import io
+import json
+import os
+import pathlib
+import socket
+import subprocess
+import tarfile
+import uuid
+
+import docker
+import kafka as kafka_python
+import pytest
+from kazoo.client import KazooClient
+
+import kafka_client
+from testlib import runner
+
+testinfra_hosts = ["kafka-broker"]
+BROKER, CLIENT = "kafka-broker", "kafka-zk"
+EXTERNAL = "localhost:9094"
+INTERNAL = f"{BROKER}:9092"
+ZK_PORT = 22281
+ROOT = pathlib.Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
+
+
+def properties(host):
+    text = host.file("/etc/kafka/server.properties").content_string
+    return dict(line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#"))
+
+
+@pytest.fixture(scope="module")
+def client_container():
+    """The ZooKeeper container, given kafka-python and the client script, as "another container"."""
+    container = docker.from_env().containers.get(CLIENT)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        tar.add(os.path.dirname(kafka_python.__file__), arcname="kafka")
+        tar.add(kafka_client.__file__, arcname="kafka_client.py")
+    container.exec_run(["mkdir", "-p", "/opt/testclient"])
+    assert container.put_archive("/opt/testclient", buffer.getvalue())
+    return container
+
+
+def in_client(container, *args):
+    result = container.exec_run(["python3", "/opt/testclient/kafka_client.py", *args],
+                                environment={"PYTHONPATH": "/opt/testclient"})
+    return result.exit_code, result.output.decode()
+
+
+def test_rendered_listeners(host):
+    props = properties(host)
+    assert props["listeners"] == "PLAINTEXT://:9092,EXTERNAL://:9094"
+    assert props["advertised.listeners"] == f"PLAINTEXT://{BROKER}:9092,EXTERNAL://localhost:9094"
+    assert props["listener.security.protocol.map"] == "PLAINTEXT:PLAINTEXT,EXTERNAL:PLAINTEXT"
+    assert props["inter.broker.listener.name"] == "PLAINTEXT"
+    assert props["zookeeper.connect"] == "kafka-zk:2181"
+    assert props["broker.id"] == "1"
+
+
+def test_service_runs_as_kafka_and_is_enabled(host):
+    assert host.service("kafka").is_enabled and host.service("kafka").is_running
+    assert host.check_output("systemctl show -P User kafka") == "kafka"
+    assert int(host.check_output("systemctl show -P LimitNOFILE kafka")) >= 100000
+
+
+def test_ports(host):
+    assert host.socket("tcp://0.0.0.0:9092").is_listening
+    assert host.socket("tcp://0.0.0.0:9094").is_listening
+    socket.create_connection(("127.0.0.1", 9094), timeout=5).close()  # published on the Molecule host
+
+
+def test_meta_properties_in_every_log_dir(host):
+    meta = host.file("/var/lib/kafka/data/meta.properties")
+    assert meta.exists and meta.user == "kafka"
+    zk = KazooClient(hosts=f"127.0.0.1:{ZK_PORT}")
+    zk.start(timeout=30)
+    try:
+        cluster = json.loads(zk.get("/cluster/id")[0])["id"]
+    finally:
+        zk.stop()
+    assert f"cluster.id={cluster}" in meta.content_string
+
+
+def test_zookeeper_registration_equals_advertised_listeners(host):
+    zk = KazooClient(hosts=f"127.0.0.1:{ZK_PORT}")
+    zk.start(timeout=30)
+    try:
+        data, stat = zk.get("/brokers/ids/1")
+    finally:
+        zk.stop()
+    registration = json.loads(data)
+    assert stat.ephemeralOwner != 0
+    assert registration["version"] == 5
+    assert registration["endpoints"] == properties(host)["advertised.listeners"].split(",")
+    assert registration["listener_security_protocol_map"] == {"PLAINTEXT": "PLAINTEXT", "EXTERNAL": "PLAINTEXT"}
+    assert (registration["host"], registration["port"]) == (BROKER, 9092)
+
+
+def test_external_to_internal(client_container):
+    topic, value = f"ext-to-int-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+    kafka_client.produce(EXTERNAL, topic, value)
+    code, output = in_client(client_container, "consume", INTERNAL, topic, value, f"group-{topic}")
+    assert code == 0, output
+
+
+def test_internal_to_external(client_container):
+    topic, value = f"int-to-ext-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+    code, output = in_client(client_container, "produce", INTERNAL, topic, value)
+    assert code == 0, output
+    assert kafka_client.consume(EXTERNAL, topic, value)
+
+
+def test_bad_listeners_fail_in_preflight_and_leave_the_broker_untouched(host):
+    before = (hashlib.sha256(host.file("/etc/kafka/server.properties").content).hexdigest(),
+              host.check_output("systemctl show -P ActiveEnterTimestampMonotonic kafka"))
+    bad = {"kafka_listeners": [{"name": "PLAINTEXT", "port": 9092, "protocol": "PLAINTEXT"},
+                               {"name": "EXTERNAL", "port": 9092, "protocol": "PLAINTEXT",
+                                "advertised_host": "localhost"}]}
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "ansible.cfg"))
+    result = subprocess.run(
+        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(ROOT / "site.yml"), "-e", json.dumps(bad)],
+        capture_output=True, text=True, env=env, timeout=300)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert ("host kafka-broker: kafka_listeners: Kafka would refuse to start: requirement failed: Each listener must "
+            "have a different port, listeners: PLAINTEXT://:9092,EXTERNAL://:9092") in out
+    assert "Fix: give every listener its own port." in out
+    after = (hashlib.sha256(host.file("/etc/kafka/server.properties").content).hexdigest(),
+             host.check_output("systemctl show -P ActiveEnterTimestampMonotonic kafka"))
+    assert after == before
