@@ -1,7 +1,9 @@
 """Helpers for the verify tests: talk to the test bed's services only through 127.0.0.1."""
 
+import io
 import os
 import socket
+import tarfile
 import time
 
 import testinfra.utils.ansible_runner
@@ -47,3 +49,27 @@ def wait_for(predicate, timeout=90.0, interval=1.0, what="condition"):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
         time.sleep(interval)
+
+
+def client_container(name):
+    """Container ``name`` of the scenario, given kafka-python and kafka_client.py under /opt/testclient,
+    to act as "another container" on the Docker network. Returns a function running kafka_client.py."""
+    import docker
+    import kafka as kafka_python
+
+    import kafka_client
+
+    container = docker.from_env().containers.get(name)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        tar.add(os.path.dirname(kafka_python.__file__), arcname="kafka")
+        tar.add(kafka_client.__file__, arcname="kafka_client.py")
+    container.exec_run(["mkdir", "-p", "/opt/testclient"])
+    assert container.put_archive("/opt/testclient", buffer.getvalue())
+
+    def run(*args):
+        result = container.exec_run(["python3", "/opt/testclient/kafka_client.py", *args],
+                                    environment={"PYTHONPATH": "/opt/testclient"})
+        return result.exit_code, result.output.decode()
+
+    return run

@@ -5,7 +5,6 @@ Runs on the controller only. Kafka's wording is kept for Kafka's own rules (``re
 for Scala ``require``), so a message found here can be searched for in Kafka's documentation and logs.
 """
 
-import importlib.util
 import os
 import re
 import sys
@@ -17,18 +16,10 @@ _ENDPOINT = re.compile(r"^(.*)://\[?([0-9a-zA-Z\-%._:]*)\]?:(-?[0-9]+)$")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
-def _load_shared():
-    """plugins/module_utils/preflight.py, by path (legacy plugin dirs are not a package)."""
-    name = "kafka_stack_preflight"
-    if name not in sys.modules:
-        path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils", "preflight.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
+# Legacy plugin directories are no package: reach plugins/module_utils by path.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
+import kafka_stack_preflight as _shared  # noqa: E402
 
-
-_shared = _load_shared()
 Problem = _shared.Problem
 
 

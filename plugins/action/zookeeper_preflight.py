@@ -4,7 +4,6 @@ Each problem names the host, the variable, what is wrong and the fix. The action
 the managed host, so it also works on inventories whose hosts are unreachable.
 """
 
-import importlib.util
 import os
 import re
 import sys
@@ -14,18 +13,10 @@ _CHECKSUM = re.compile(r"^(sha512|sha256):[0-9a-f]+$")
 _CHECKSUM_LENGTH = {"sha512": 128, "sha256": 64}
 
 
-def _load_shared():
-    """plugins/module_utils/preflight.py, by path (legacy plugin dirs are not a package)."""
-    name = "kafka_stack_preflight"
-    if name not in sys.modules:
-        path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils", "preflight.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
+# Legacy plugin directories are no package: reach plugins/module_utils by path.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
+import kafka_stack_preflight as _shared  # noqa: E402
 
-
-_shared = _load_shared()
 Problem = _shared.Problem
 
 

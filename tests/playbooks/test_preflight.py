@@ -38,8 +38,17 @@ def write_inventory(tmp_path, hosts_yaml):
     return tmp_path / "hosts.yml"
 
 
+def refused(tmp_path, hosts_yaml):
+    """Run the pre-flight on an inventory that must fail without contacting any host; return its output."""
+    result = playbook(write_inventory(tmp_path, hosts_yaml))
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out
+    assert "unreachable=0" in out
+    return out
+
+
 def test_duplicate_ids_fail_naming_host_variable_and_fix(tmp_path):
-    inventory = write_inventory(tmp_path, """
+    out = refused(tmp_path, """
 all:
   children:
     zookeeper:
@@ -48,33 +57,25 @@ all:
         zk-b: {zookeeper_id: 2}
         zk-c: {zookeeper_id: 2}
 """)
-    result = playbook(inventory)
-    out = result.stdout + result.stderr
-    assert result.returncode != 0
     assert "host zk-b: zookeeper_id: 2 is also the id of zk-c." in out
     assert "host zk-c: zookeeper_id: 2 is also the id of zk-b." in out
     assert "Fix: give each host of group 'zookeeper' its own zookeeper_id" in out
     assert "no host was changed" in out
-    assert "unreachable=0" in out
 
 
 def test_argument_spec_violation_fails_before_any_host_is_contacted(tmp_path):
-    inventory = write_inventory(tmp_path, """
+    out = refused(tmp_path, """
 all:
   children:
     zookeeper:
       hosts:
         zk-a: {zookeeper_install_method: rpm}
 """)
-    result = playbook(inventory)
-    out = result.stdout + result.stderr
-    assert result.returncode != 0
     assert "zookeeper_install_method" in out and "rpm" in out and "package, archive" in out
-    assert "unreachable=0" in out
 
 
 def test_missing_archive_on_the_controller(tmp_path):
-    inventory = write_inventory(tmp_path, f"""
+    out = refused(tmp_path, f"""
 all:
   children:
     zookeeper:
@@ -83,10 +84,7 @@ all:
           zookeeper_install_method: archive
           zookeeper_archive_src: {tmp_path}/missing.tar.gz
 """)
-    result = playbook(inventory)
-    assert result.returncode != 0
-    assert f"host zk-a: zookeeper_archive_src: {tmp_path}/missing.tar.gz does not exist on the controller." \
-        in result.stdout + result.stderr
+    assert f"host zk-a: zookeeper_archive_src: {tmp_path}/missing.tar.gz does not exist on the controller." in out
 
 
 def test_even_ensemble_warns_but_passes(tmp_path):
@@ -103,48 +101,39 @@ all:
     assert "even ensemble" in (result.stdout + result.stderr).replace("\n", " ")
 
 
-KAFKA_TWO_BROKERS = """
+def test_kafka_duplicate_broker_id_and_shared_external_endpoint(tmp_path):
+    out = refused(tmp_path, """
 all:
   children:
     zookeeper:
       hosts:
-        zk-a: {{}}
+        zk-a: {}
     kafka:
       vars:
         kafka_listeners:
-          - {{name: PLAINTEXT, port: 9092, protocol: PLAINTEXT}}
-          - {{name: EXTERNAL, port: 9094, protocol: PLAINTEXT, advertised_host: localhost}}
+          - {name: PLAINTEXT, port: 9092, protocol: PLAINTEXT}
+          - {name: EXTERNAL, port: 9094, protocol: PLAINTEXT, advertised_host: localhost}
       hosts:
-        kafka-a: {{kafka_broker_id: 1}}
-        kafka-b: {{kafka_broker_id: {second_id}}}
-"""
-
-
-def test_kafka_duplicate_broker_id_and_shared_external_endpoint(tmp_path):
-    result = playbook(write_inventory(tmp_path, KAFKA_TWO_BROKERS.format(second_id=1)))
-    out = result.stdout + result.stderr
-    assert result.returncode != 0
+        kafka-a: {kafka_broker_id: 1}
+        kafka-b: {kafka_broker_id: 1}
+""")
     assert "host kafka-a: kafka_broker_id: 1 is also the broker id of kafka-b." in out
     assert "host kafka-a: kafka_listeners: advertises localhost:9094, which kafka-b advertises too" in out
-    assert "unreachable=0" in out
 
 
 def test_kafka_without_zookeeper_group(tmp_path):
-    inventory = write_inventory(tmp_path, """
+    out = refused(tmp_path, """
 all:
   children:
     kafka:
       hosts:
         kafka-a: {kafka_broker_id: 1}
 """)
-    result = playbook(inventory)
-    out = result.stdout + result.stderr
-    assert result.returncode != 0
     assert "host kafka-a: groups: inventory group 'zookeeper' is empty" in out
 
 
 def test_kafka_missing_broker_id_is_an_argument_spec_error(tmp_path):
-    inventory = write_inventory(tmp_path, """
+    out = refused(tmp_path, """
 all:
   children:
     zookeeper:
@@ -154,6 +143,4 @@ all:
       hosts:
         kafka-a: {}
 """)
-    result = playbook(inventory)
-    out = result.stdout + result.stderr
-    assert result.returncode != 0 and "kafka_broker_id" in out and "unreachable=0" in out
+    assert "kafka_broker_id" in out

@@ -5,22 +5,18 @@ run unchanged against Apache Kafka (ARTIFACTS=upstream) and against the test bed
 """
 
 import hashlib
-import io
 import json
 import os
 import pathlib
 import socket
 import subprocess
-import tarfile
 import uuid
 
-import docker
-import kafka as kafka_python
 import pytest
 from kazoo.client import KazooClient
 
 import kafka_client
-from testlib import runner
+from testlib import client_container
 
 testinfra_hosts = ["kafka-broker"]
 BROKER, CLIENT = "kafka-broker", "kafka-zk"
@@ -36,22 +32,8 @@ def properties(host):
 
 
 @pytest.fixture(scope="module")
-def client_container():
-    """The ZooKeeper container, given kafka-python and the client script, as "another container"."""
-    container = docker.from_env().containers.get(CLIENT)
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        tar.add(os.path.dirname(kafka_python.__file__), arcname="kafka")
-        tar.add(kafka_client.__file__, arcname="kafka_client.py")
-    container.exec_run(["mkdir", "-p", "/opt/testclient"])
-    assert container.put_archive("/opt/testclient", buffer.getvalue())
-    return container
-
-
-def in_client(container, *args):
-    result = container.exec_run(["python3", "/opt/testclient/kafka_client.py", *args],
-                                environment={"PYTHONPATH": "/opt/testclient"})
-    return result.exit_code, result.output.decode()
+def in_client():
+    return client_container(CLIENT)
 
 
 def test_rendered_listeners(host):
@@ -103,16 +85,16 @@ def test_zookeeper_registration_equals_advertised_listeners(host):
     assert (registration["host"], registration["port"]) == (BROKER, 9092)
 
 
-def test_external_to_internal(client_container):
+def test_external_to_internal(in_client):
     topic, value = f"ext-to-int-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
     kafka_client.produce(EXTERNAL, topic, value)
-    code, output = in_client(client_container, "consume", INTERNAL, topic, value, f"group-{topic}")
+    code, output = in_client("consume", INTERNAL, topic, value, f"group-{topic}")
     assert code == 0, output
 
 
-def test_internal_to_external(client_container):
+def test_internal_to_external(in_client):
     topic, value = f"int-to-ext-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
-    code, output = in_client(client_container, "produce", INTERNAL, topic, value)
+    code, output = in_client("produce", INTERNAL, topic, value)
     assert code == 0, output
     assert kafka_client.consume(EXTERNAL, topic, value)
 

@@ -1,7 +1,7 @@
 """What every pre-flight action shares: the Problem record and the controller-only action.
 
-Loaded by path from plugins/action/*_preflight.py (see ``load``): legacy plugin directories have no
-package to import from.
+Imported by plugins/action/*_preflight.py, which put this directory on sys.path: legacy plugin
+directories have no package to import from.
 """
 
 from ansible.plugins.action import ActionBase
