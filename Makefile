@@ -11,7 +11,7 @@ export ANSIBLE_FORCE_COLOR ?= false
 # testbed (default): stand-ins and fixtures built here; upstream: the real Apache artifacts.
 export ARTIFACTS ?= testbed
 
-SCENARIOS := zookeeper zookeeper-ensemble kafka
+SCENARIOS := zookeeper zookeeper-ensemble kafka kafka-cluster
 
 .PHONY: help venv host images fixtures lint unit test demo demo-down $(SCENARIOS:%=molecule-%) clean
 
@@ -60,8 +60,9 @@ test: lint unit
 
 demo: venv images
 	ansible-playbook playbooks/local_lab.yml
-	ansible-playbook -i inventories/local site.yml
-	ansible-playbook playbooks/local_lab.yml --tags summary
+	extra=$$(testbed/bin/demo-artifacts) && \
+	ansible-playbook -i inventories/local site.yml $$extra && \
+	ansible-playbook playbooks/local_lab.yml --tags summary $$extra
 
 demo-down: venv
 	ansible-playbook playbooks/local_lab.yml -e local_lab_state=absent
