@@ -4,7 +4,8 @@ Honours the contracts the roles and the verify tests rely on, so the same tests 
 Kafka: `kafka-server-start.sh <server.properties> [--override k=v]...`; Kafka's own startup checks
 with Kafka's messages and exit code 1; `zookeeper.connect` reachable or exit 1; `/cluster/id`
 created when absent; `meta.properties` in every log dir (a mismatching cluster id refuses to start);
-the ephemeral `/brokers/ids/<broker.id>` with Kafka's v5 JSON; every listener bound and serving the
+the ephemeral `/brokers/ids/<broker.id>` with Kafka's v5 JSON; the ephemeral `/controller` election;
+every listener bound and serving the
 Kafka protocol over one shared log, each advertising its own endpoint (tansu broker on the
 inter-broker listener, tansu proxies on the others); deregistration on SIGTERM.
 
@@ -246,6 +247,17 @@ def registration(config, props):
     return json.dumps(data).encode()
 
 
+def elect_controller(client, broker_id):
+    """Kafka's ZooKeeper-mode controller election: the first broker to create the ephemeral /controller wins."""
+    data = json.dumps({"version": 2, "brokerid": broker_id, "timestamp": str(int(time.time() * 1000)),
+                       "kraftControllerEpoch": -1}).encode()
+    try:
+        client.create("/controller", data, ephemeral=True)
+    except NodeExistsError:
+        return
+    log("INFO", f"[Controller id={broker_id}] {broker_id} successfully elected as the controller", "kafka.controller")
+
+
 def main(argv):
     global LOG_FILE
     if not argv or argv[0].startswith("-"):
@@ -281,6 +293,7 @@ def main(argv):
               f"owner '0x{owner:x}' does not match current session '0x{client.client_id[0]:x}'")
     log("INFO", f"Registered broker {config['broker_id']} at path {path} with addresses: "
         f"{','.join(json.loads(payload)['endpoints'])}", "kafka.zk.KafkaZkClient")
+    elect_controller(client, config["broker_id"])
     log("INFO", f"[KafkaServer id={config['broker_id']}] started")
 
     stopping = []
@@ -292,6 +305,8 @@ def main(argv):
             break
         if client.connected and not client.exists(path):  # session expired and came back: register again
             client.create(path, payload, ephemeral=True)
+        if client.connected:
+            elect_controller(client, config["broker_id"])
         time.sleep(1)
     log("INFO", f"[KafkaServer id={config['broker_id']}] shutting down")
     client.stop()  # closes the session: the ephemeral registration disappears at once
