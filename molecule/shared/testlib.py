@@ -1,6 +1,7 @@
 """Helpers for the verify tests: talk to the test bed's services only through 127.0.0.1."""
 
 import io
+import json
 import os
 import socket
 import tarfile
@@ -17,6 +18,26 @@ def runner():
 
 def host_var(name, var, default=None):
     return runner().get_variables(name).get(var, default)
+
+
+def saved_before_change(name):
+    """JSON a scenario's side_effect.yml saved in the ephemeral directory before changing the config."""
+    with open(os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], name)) as saved:
+        return json.load(saved)
+
+
+def restart_order_after_change(names, service, config_path, changed_line):
+    """Assert every host has ``changed_line`` in ``config_path`` and restarted ``service`` after writing it;
+    return the host names in the order their service (re)started."""
+    started = {}
+    for name in names:
+        node = runner().get_host(name)
+        assert changed_line in node.file(config_path).content_string, f"{name}: {changed_line} missing"
+        changed_at = int(node.check_output(f"stat -c %Y {config_path}"))
+        active_at = node.check_output(f"systemctl show -P ActiveEnterTimestamp --timestamp=unix {service}")
+        assert int(active_at.lstrip("@")) >= changed_at, f"{name} was not restarted after the change"
+        started[name] = int(node.check_output(f"systemctl show -P ActiveEnterTimestampMonotonic {service}"))
+    return sorted(started, key=started.get)
 
 
 def four_letter(port, command, timeout=5.0):

@@ -5,14 +5,13 @@ the stand-in's brokers do not replicate to each other (see testbed/README.md).
 """
 
 import json
-import os
 import uuid
 
 import pytest
 from kazoo.client import KazooClient
 
 import kafka_client
-from testlib import client_container, runner
+from testlib import client_container, restart_order_after_change, saved_before_change
 
 testinfra_hosts = ["kc-broker1"]  # cluster-wide tests: run once
 BROKERS = {1: ("kc-broker1", 29094), 2: ("kc-broker2", 29095), 3: ("kc-broker3", 29096)}
@@ -42,17 +41,10 @@ def test_every_broker_registered_with_its_own_endpoints(registrations):
 
 def test_config_change_restarted_every_broker_controller_last():
     """side_effect.yml changed a property on the running cluster (see molecule.yml's test_sequence)."""
-    with open(os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "controller-before-change.json")) as saved:
-        controller = json.load(saved)["brokerid"]
-    started = {}
-    for broker_id, (name, _) in BROKERS.items():
-        node = runner().get_host(name)
-        assert "log.retention.hours=100" in node.file("/etc/kafka/server.properties").content_string
-        changed_at = int(node.check_output("stat -c %Y /etc/kafka/server.properties"))
-        active_at = node.check_output("systemctl show -P ActiveEnterTimestamp --timestamp=unix kafka")
-        assert int(active_at.lstrip("@")) >= changed_at, f"{name} was not restarted after the change"
-        started[broker_id] = int(node.check_output("systemctl show -P ActiveEnterTimestampMonotonic kafka"))
-    assert max(started, key=started.get) == controller, f"restart order {sorted(started, key=started.get)}"
+    controller = BROKERS[saved_before_change("controller-before-change.json")["brokerid"]][0]
+    order = restart_order_after_change([name for name, _ in BROKERS.values()], "kafka",
+                                       "/etc/kafka/server.properties", "log.retention.hours=100")
+    assert order[-1] == controller, f"restart order {order}, controller before the change: {controller}"
 
 
 def test_replication_defaults_follow_the_cluster_size(host):

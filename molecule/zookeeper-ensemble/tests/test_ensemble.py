@@ -1,13 +1,11 @@
 """Three-node ensemble: roles, replication, and surviving the loss of the leader."""
 
-import json
-import os
 import uuid
 
 import pytest
 from kazoo.client import KazooClient
 
-from testlib import mode, runner, wait_for
+from testlib import mode, restart_order_after_change, runner, saved_before_change, wait_for
 
 testinfra_hosts = ["zk1"]  # ensemble-wide tests: run once
 PORTS = {"zk1": 22191, "zk2": 22192, "zk3": 22193}
@@ -46,19 +44,11 @@ def test_exactly_one_leader_and_two_followers():
 
 def test_config_change_restarted_every_member_leader_last():
     """side_effect.yml changed zoo.cfg on the running ensemble (see molecule.yml's test_sequence)."""
-    with open(os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "modes-before-change.json")) as saved:
-        before = json.load(saved)
+    before = saved_before_change("modes-before-change.json")
     assert sorted(before.values()) == ["follower", "follower", "leader"]
-    started = {}
-    for name in PORTS:
-        node = runner().get_host(name)
-        assert "snapCount=50000" in node.file("/etc/zookeeper/zoo.cfg").content_string
-        changed_at = int(node.check_output("stat -c %Y /etc/zookeeper/zoo.cfg"))
-        active_at = node.check_output("systemctl show -P ActiveEnterTimestamp --timestamp=unix zookeeper")
-        assert int(active_at.lstrip("@")) >= changed_at, f"{name} was not restarted after the change"
-        started[name] = int(node.check_output("systemctl show -P ActiveEnterTimestampMonotonic zookeeper"))
+    order = restart_order_after_change(PORTS, "zookeeper", "/etc/zookeeper/zoo.cfg", "snapCount=50000")
     old_leader = next(name for name, role in before.items() if role == "leader")
-    assert max(started, key=started.get) == old_leader, f"restart order {sorted(started, key=started.get)}"
+    assert order[-1] == old_leader, f"restart order {order}, leader before the change: {old_leader}"
 
 
 def test_write_through_one_node_read_through_another(znode):
