@@ -11,7 +11,7 @@ export ANSIBLE_FORCE_COLOR ?= false
 # testbed (default): stand-ins and fixtures built here; upstream: the real Apache artifacts.
 export ARTIFACTS ?= testbed
 
-SCENARIOS := zookeeper zookeeper-ensemble kafka kafka-cluster
+SCENARIOS := default zookeeper zookeeper-ensemble kafka-cluster
 
 .PHONY: help venv host images fixtures lint unit test demo demo-down $(SCENARIOS:%=molecule-%) clean
 
@@ -40,6 +40,7 @@ fixtures: images venv
 ifeq ($(ARTIFACTS),testbed)
 	testbed/fixtures/zookeeper-archive/build.sh
 	testbed/standins/kafka/build.sh
+	testbed/standins/kafka-ui/build.sh
 endif
 
 lint: venv

@@ -33,7 +33,8 @@ def test_ruok_answers_imok(host):
 
 
 def test_ruok_through_the_published_port(host):
-    assert four_letter(host_var(host.backend.host, "testbed_client_port"), "ruok") == "imok"
+    # testbed_client_port: where the scenario publishes the client port on 127.0.0.1 (default 2181, as the lab)
+    assert four_letter(host_var(host.backend.host, "testbed_client_port", 2181), "ruok") == "imok"
 
 
 def test_myid_and_data_dir_belong_to_the_service(host):

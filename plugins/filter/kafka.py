@@ -66,7 +66,9 @@ def kafka_server_properties(base, listener_properties, extra=None):
 
 
 def kafka_brokers(hosts, hostvars, defaults):
-    """Every broker of the group as ``{host, broker_id, advertised}`` for the cross-host checks.
+    """Every broker of the group as ``{host, broker_id, advertised, protocols, inter_broker}`` for the
+    cross-host checks and for the clients of the cluster (kafka-ui). ``protocols`` maps each listener
+    name to its security protocol; ``inter_broker`` is the broker's inter-broker listener name.
 
     ``hostvars`` gives what the inventory sets per host; ``defaults`` (the calling host's role
     defaults for ``kafka_listeners`` and ``kafka_inter_broker_listener_name``) fills the rest.
@@ -78,12 +80,21 @@ def kafka_brokers(hosts, hostvars, defaults):
         inter = (hv["kafka_inter_broker_listener_name"] if "kafka_inter_broker_listener_name" in hv
                  else defaults["kafka_inter_broker_listener_name"])
         try:
-            advertised = kafka_listener_properties(listeners, inter, host)["advertised.listeners"]
-        except (AnsibleFilterError, AttributeError, TypeError):
-            advertised = ""  # that host's own pre-flight reports its malformed listeners
+            rendered = kafka_listener_properties(listeners, inter, host)
+            advertised = rendered["advertised.listeners"]
+            protocols = dict(entry.split(":", 1) for entry in rendered["listener.security.protocol.map"].split(","))
+        except (AnsibleFilterError, AttributeError, TypeError, ValueError):
+            advertised, protocols = "", {}  # that host's own pre-flight reports its malformed listeners
         brokers.append({"host": host, "broker_id": hv["kafka_broker_id"] if "kafka_broker_id" in hv else None,
-                        "advertised": advertised})
+                        "advertised": advertised, "protocols": protocols, "inter_broker": inter})
     return brokers
+
+
+def kafka_port_claims(listeners):
+    """The ports the broker binds, as claims for the cross-role port check (plugins/action/stack_preflight.py)."""
+    return [{"service": f"Kafka listener {listener.get('name')}", "var": "kafka_listeners",
+             "port": listener.get("port"), "bind": listener.get("bind_address", "")}
+            for listener in listeners or [] if isinstance(listener, dict)]
 
 
 class FilterModule:
@@ -94,4 +105,5 @@ class FilterModule:
             "kafka_listener_properties": kafka_listener_properties,
             "kafka_server_properties": kafka_server_properties,
             "kafka_brokers": kafka_brokers,
+            "kafka_port_claims": kafka_port_claims,
         }

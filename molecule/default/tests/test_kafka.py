@@ -1,4 +1,4 @@
-"""One ZooKeeper + one broker with the seed's listeners: rendering, registration, traffic both ways.
+"""The seed's broker (local inventory): listeners, registration, traffic both ways between the listeners.
 
 These tests use only Kafka's contracts (properties, ZooKeeper registration, the Kafka protocol), so they
 run unchanged against Apache Kafka (ARTIFACTS=upstream) and against the test bed's stand-in.
@@ -18,11 +18,11 @@ from kazoo.client import KazooClient
 import kafka_client
 from testlib import client_container
 
-testinfra_hosts = ["kafka-broker"]
-BROKER, CLIENT = "kafka-broker", "kafka-zk"
+testinfra_hosts = ["local-kafka"]
+BROKER, CLIENT = "kafka", "local-zookeeper"   # the broker's name on the network; a container to run clients
 EXTERNAL = "localhost:9094"
 INTERNAL = f"{BROKER}:9092"
-ZK_PORT = 22281
+ZK_PORT = 2181
 ROOT = pathlib.Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
 
 
@@ -42,7 +42,7 @@ def test_rendered_listeners(host):
     assert props["advertised.listeners"] == f"PLAINTEXT://{BROKER}:9092,EXTERNAL://localhost:9094"
     assert props["listener.security.protocol.map"] == "PLAINTEXT:PLAINTEXT,EXTERNAL:PLAINTEXT"
     assert props["inter.broker.listener.name"] == "PLAINTEXT"
-    assert props["zookeeper.connect"] == "kafka-zk:2181"
+    assert props["zookeeper.connect"] == "zookeeper:2181"
     assert props["broker.id"] == "1"
 
 
@@ -111,7 +111,7 @@ def test_bad_listeners_fail_in_preflight_and_leave_the_broker_untouched(host):
         capture_output=True, text=True, env=env, timeout=300)
     out = result.stdout + result.stderr
     assert result.returncode != 0
-    assert ("host kafka-broker: kafka_listeners: Kafka would refuse to start: requirement failed: Each listener must "
+    assert ("host local-kafka: kafka_listeners: Kafka would refuse to start: requirement failed: Each listener must "
             "have a different port, listeners: PLAINTEXT://:9092,EXTERNAL://:9092") in out
     assert "Fix: give every listener its own port." in out
     after = (hashlib.sha256(host.file("/etc/kafka/server.properties").content).hexdigest(),

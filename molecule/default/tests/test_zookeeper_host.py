@@ -1,0 +1,1 @@
+../../shared/test_zookeeper_host.py

@@ -1,0 +1,126 @@
+"""Pre-flight checks of the kafka_ui role, on the controller only: release and checksum, the cluster
+kafka-ui connects to (listener, protocol, client security properties) and login.
+"""
+
+import os
+import re
+import sys
+
+ROLE = "kafka_ui"
+_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+_CHECKSUM = re.compile(r"^(sha1|sha256|sha384|sha512):([0-9a-fA-F]+)$")
+_HEX_LENGTH = {"sha1": 40, "sha256": 64, "sha384": 96, "sha512": 128}
+GITHUB = "https://github.com/"
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
+import kafka_stack_preflight as _shared  # noqa: E402
+
+Problem = _shared.Problem
+
+
+def _release_problems(args):
+    problems = []
+    version = str(args.get("version", ""))
+    if not _VERSION.match(version):
+        problems.append(Problem("kafka_ui_version", f"{version!r} is not a release number.",
+                                "write it as on the release page without the v, e.g. \"1.4.2\"."))
+    elif args.get("flavor") == "provectus" and version != "0.7.2":
+        problems.append(Problem("kafka_ui_version", f"provectus {version} is older than provectus' last release "
+                                "0.7.2, and provectus/kafka-ui is unmaintained.",
+                                "use kafka_ui_flavor kafbat (the maintained fork), or 0.7.2.", fatal=False))
+    checksum = str(args.get("checksum") or "")
+    match = _CHECKSUM.match(checksum)
+    if checksum and (not match or len(match.group(2)) != _HEX_LENGTH[match.group(1)]):
+        problems.append(Problem("kafka_ui_checksum", f"{checksum!r} is not an algorithm:hex digest.",
+                                "write it as sha256:<64 hex digits> (the value `sha256sum <jar>` prints)."))
+    src = str(args.get("archive_src") or "")
+    if src:
+        if not os.path.isfile(src):
+            problems.append(Problem("kafka_ui_archive_src", f"{src} does not exist on the controller.",
+                                    "point it at the release jar, or leave it empty to download."))
+        elif not checksum and not os.path.isfile(src + ".sha256"):
+            problems.append(Problem("kafka_ui_checksum", f"is empty and there is no {src}.sha256 beside the jar.",
+                                    "pin kafka_ui_checksum (sha256:<hex>) or put `sha256sum` output beside the jar."))
+    elif not checksum:
+        if str(args.get("mirror") or "").startswith(GITHUB) or not args.get("mirror"):
+            problems.append(Problem("kafka_ui_checksum", "is not pinned: the jar is checked against the digest "
+                                    "GitHub publishes for the release asset.",
+                                    "pin kafka_ui_checksum (sha256:<hex>) for reproducible installs.", fatal=False))
+        else:
+            problems.append(Problem("kafka_ui_checksum", f"is empty and the mirror {args.get('mirror')} publishes "
+                                    "no digest the role can read.",
+                                    "pin kafka_ui_checksum (sha256:<hex>) for the jar on that mirror."))
+    return problems
+
+
+def _cluster_problems(args):
+    problems = []
+    if not str(args.get("cluster_name") or "").strip():
+        problems.append(Problem("kafka_ui_cluster_name", "is empty; kafka-ui refuses a cluster without a name.",
+                                "set kafka_cluster_name for the inventory (or kafka_ui_cluster_name)."))
+    if not args.get("kafka_hosts"):
+        return problems + [Problem("groups", f"inventory group '{args.get('kafka_group')}' is empty, so kafka-ui "
+                                   "has no bootstrap servers.", "put the brokers in that group.")]
+    bootstrap = args.get("bootstrap") or {}
+    listener = bootstrap.get("listener") or "(the inter-broker listener)"
+    for broker in bootstrap.get("missing") or []:
+        problems.append(Problem("kafka_ui_listener_name", f"broker {broker} has no listener named {listener}.",
+                                "name a listener every broker has in kafka_listeners, or leave it empty for "
+                                "the inter-broker listener."))
+    protocols = bootstrap.get("protocols") or []
+    if len(protocols) > 1:
+        problems.append(Problem("kafka_ui_listener_name", f"listener {listener} uses different security protocols "
+                                f"on different brokers ({', '.join(protocols)}); kafka-ui has one set of client "
+                                "properties per cluster.", "give that listener the same protocol on every broker."))
+    properties = args.get("kafka_properties") or {}
+    protocol = bootstrap.get("protocol") or ""
+    if protocol.startswith("SASL_"):
+        for key in ("sasl.mechanism", "sasl.jaas.config"):
+            if not properties.get(key):
+                problems.append(Problem("kafka_ui_kafka_properties", f"has no {key}, but listener {listener} uses "
+                                        f"{protocol}.", f"set {key} (the credentials kafka-ui logs in with)."))
+    if protocol.endswith("SSL") and not properties.get("ssl.truststore.location"):
+        problems.append(Problem("kafka_ui_kafka_properties", f"has no ssl.truststore.location for {protocol} "
+                                f"listener {listener}; the JVM's default trust store will be used.",
+                                "set ssl.truststore.location (and password) if the brokers' CA is private.",
+                                fatal=False))
+    return problems
+
+
+def _auth_problems(args):
+    if args.get("auth_type") != "LOGIN_FORM":
+        return []
+    problems = []
+    if not str(args.get("username") or "").strip():
+        problems.append(Problem("kafka_ui_auth_username", "is empty while kafka_ui_auth_type is LOGIN_FORM.",
+                                "set the login name."))
+    password = str(args.get("password") or "")
+    if not password:
+        problems.append(Problem("kafka_ui_auth_password", "is empty while kafka_ui_auth_type is LOGIN_FORM.",
+                                "set it in the inventory's vault (ansible-vault encrypt_string)."))
+    elif len(password) < 12:
+        problems.append(Problem("kafka_ui_auth_password", "is shorter than 12 characters.",
+                                "use a longer password, kept in the inventory's vault.", fatal=False))
+    return problems
+
+
+def check(host, args):
+    """Every Problem of one kafka-ui host; ``args`` as the role's tasks/preflight.yml passes them."""
+    problems = _release_problems(args)
+    port = args.get("port")
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        problems.append(Problem("kafka_ui_port", f"{port!r} is not a TCP port.", "set it from 1 to 65535."))
+    return problems + _cluster_problems(args) + _auth_problems(args)
+
+
+class ActionModule(_shared.PreflightAction):
+    """``kafka_ui_preflight: {flavor, version, mirror, archive_src, checksum, port, cluster_name, kafka_group,
+    kafka_hosts, bootstrap, kafka_properties, auth_type, username, password}``."""
+
+    ROLE = ROLE
+    _VALID_ARGS = frozenset(("flavor", "version", "mirror", "archive_src", "checksum", "port", "cluster_name",
+                             "kafka_group", "kafka_hosts", "bootstrap", "kafka_properties", "auth_type",
+                             "username", "password"))
+
+    def problems(self, host, args):
+        return check(host, args)

@@ -1,0 +1,493 @@
+// TEST DOUBLE of kafka-ui (kafbat/kafka-ui), built by kafka-stack-ansible's test bed. NOT kafka-ui.
+//
+// Honours the contracts the kafka_ui role relies on (see testbed/README.md):
+//  - started as `java --add-opens java.rmi/javax.rmi.ssl=ALL-UNNAMED [JAVA_OPTS]
+//    -Dspring.config.additional-location=<file.yml> -jar <jar>`; refuses to start without that file,
+//    on a Java older than the release needs (like UnsupportedClassVersionError), or with a cluster
+//    whose name or bootstrapServers is blank (kafka-ui's @NotBlank);
+//  - reads server.port, auth.type, spring.security.user.{name,password}, kafka.clusters[].{name,
+//    bootstrapServers,readOnly,properties} and kafka.update-metrics-rate-millis from that YAML;
+//  - serves /actuator/health, /login (form login, SESSION cookie), /logout, /api/clusters,
+//    /api/clusters/{name}/brokers and /api/clusters/{name}/topics with kafka-ui's field names; with
+//    auth.type LOGIN_FORM every /api/** request needs a session (401, or 302 to /login for browsers);
+//  - computes status, brokerCount, topicCount and onlinePartitionCount by sending a Kafka Metadata
+//    request to the bootstrap servers, on start and then every update-metrics-rate-millis.
+// PLAINTEXT only: a cluster whose security.protocol is anything else is reported offline.
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+public final class KafkaUiStandin {
+
+  static final String BANNER = "kafka-ui STAND-IN (test double of kafka-ui %s, NOT kafka-ui) - kafka-stack-ansible test bed";
+
+  static Map<String, Object> config;
+  static final List<ClusterState> CLUSTERS = new ArrayList<>();
+  static final Set<String> SESSIONS = ConcurrentHashMap.newKeySet();
+  static final SecureRandom RANDOM = new SecureRandom();
+
+  public static void main(String[] args) throws Exception {
+    String version = System.getProperty("standin.version", manifest("Implementation-Version", "?"));
+    System.out.println(String.format(BANNER, version));
+    int requiredJava = Integer.parseInt(manifest("Standin-Required-Java", "17"));
+    int runningJava = Runtime.version().feature();
+    if (runningJava < requiredJava) {
+      die("java.lang.UnsupportedClassVersionError: this kafka-ui release needs Java " + requiredJava
+          + " or newer; this runtime is Java " + runningJava);
+    }
+    List<String> jvmArgs = ManagementFactory.getRuntimeMXBean().getInputArguments();
+    if (!String.join(" ", jvmArgs).contains("java.rmi/javax.rmi.ssl=ALL-UNNAMED")) {
+      die("started without --add-opens java.rmi/javax.rmi.ssl=ALL-UNNAMED (kafka-ui's documented command)");
+    }
+    String location = System.getProperty("spring.config.additional-location", "");
+    if (location.isBlank()) {
+      die("no -Dspring.config.additional-location: the stand-in reads its whole configuration from that file");
+    }
+    config = new LinkedHashMap<>();
+    for (String entry : location.split(",")) {
+      String path = entry.trim().replaceFirst("^optional:", "").replaceFirst("^file:", "");
+      if (!Files.isReadable(Path.of(path))) {
+        die("Config data resource 'file [" + path + "]' via location '" + entry.trim() + "' does not exist");
+      }
+      config.putAll(MiniYaml.parse(Files.readString(Path.of(path))));
+    }
+    List<Object> clusters = asList(get("kafka.clusters"));
+    for (int i = 0; i < clusters.size(); i++) {
+      Map<String, Object> c = asMap(clusters.get(i));
+      String name = str(c.get("name"));
+      String bootstrap = str(c.get("bootstrapServers"));
+      if (name.isBlank() || bootstrap.isBlank()) {
+        die("Binding to target [Bindable@kafka.clusters[" + i + "]] failed: name and bootstrapServers must not be blank");
+      }
+      CLUSTERS.add(new ClusterState(name, bootstrap, "true".equals(str(c.get("readOnly"))), asMap(c.get("properties"))));
+    }
+    long rate = Long.parseLong(str(get("kafka.update-metrics-rate-millis"), "30000"));
+    ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+    scheduler.scheduleWithFixedDelay(() -> CLUSTERS.forEach(ClusterState::refresh), 0, rate, TimeUnit.MILLISECONDS);
+
+    int port = Integer.parseInt(str(get("server.port"), "8080"));
+    String address = str(get("server.address"), "0.0.0.0");
+    HttpServer server = HttpServer.create(new InetSocketAddress(address, port), 50);
+    server.createContext("/", KafkaUiStandin::handle);
+    server.setExecutor(Executors.newFixedThreadPool(4));
+    server.start();
+    System.out.println("auth.type " + authType() + "; " + CLUSTERS.size() + " cluster(s); listening on "
+        + address + ":" + port + " (stand-in)");
+  }
+
+  static void die(String message) {
+    System.err.println("kafka-ui stand-in refuses to start: " + message);
+    System.exit(1);
+  }
+
+  static String manifest(String key, String fallback) {
+    try (InputStream in = KafkaUiStandin.class.getResourceAsStream("/META-INF/MANIFEST.MF")) {
+      if (in != null) {
+        for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\r?\n")) {
+          if (line.startsWith(key + ": ")) {
+            return line.substring(key.length() + 2).trim();
+          }
+        }
+      }
+    } catch (IOException ignored) {
+      // fall through
+    }
+    return fallback;
+  }
+
+  // ---- configuration helpers ---------------------------------------------------------------------
+
+  static Object get(String dotted) {
+    Object node = config;
+    String rest = dotted;
+    while (node instanceof Map && !rest.isEmpty()) {
+      Map<?, ?> map = (Map<?, ?>) node;
+      if (map.containsKey(rest)) {
+        return map.get(rest);
+      }
+      int dot = rest.indexOf('.');
+      if (dot < 0) {
+        return null;
+      }
+      node = map.get(rest.substring(0, dot));
+      rest = rest.substring(dot + 1);
+    }
+    return null;
+  }
+
+  static String authType() {
+    return str(get("auth.type"), "DISABLED").toUpperCase();
+  }
+
+  static String str(Object value) {
+    return value == null ? "" : String.valueOf(value);
+  }
+
+  static String str(Object value, String fallback) {
+    String s = str(value);
+    return s.isBlank() ? fallback : s;
+  }
+
+  @SuppressWarnings("unchecked")
+  static List<Object> asList(Object value) {
+    return value instanceof List ? (List<Object>) value : new ArrayList<>();
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> asMap(Object value) {
+    return value instanceof Map ? (Map<String, Object>) value : new LinkedHashMap<>();
+  }
+
+  // ---- HTTP --------------------------------------------------------------------------------------
+
+  static void handle(HttpExchange ex) throws IOException {
+    try {
+      route(ex);
+    } catch (RuntimeException e) {
+      send(ex, 500, Json.write(Map.of("error", String.valueOf(e))), "application/json");
+    } finally {
+      ex.close();
+    }
+  }
+
+  static void route(HttpExchange ex) throws IOException {
+    String path = ex.getRequestURI().getPath();
+    String method = ex.getRequestMethod();
+    boolean loginForm = "LOGIN_FORM".equals(authType());
+    if (path.equals("/actuator/health") || path.startsWith("/actuator/health/")) {
+      send(ex, 200, "{\"status\":\"UP\"}", "application/json");
+    } else if (path.equals("/actuator/info")) {
+      send(ex, 200, "{}", "application/json");
+    } else if (path.equals("/login") && method.equals("POST")) {
+      Map<String, String> form = parseForm(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+      boolean ok = loginForm
+          && form.getOrDefault("username", "").equals(str(get("spring.security.user.name"), "user"))
+          && form.getOrDefault("password", "").equals(str(get("spring.security.user.password")))
+          && !str(get("spring.security.user.password")).isEmpty();
+      if (ok) {
+        byte[] id = new byte[24];
+        RANDOM.nextBytes(id);
+        String session = Base64.getUrlEncoder().withoutPadding().encodeToString(id);
+        SESSIONS.add(session);
+        ex.getResponseHeaders().add("Set-Cookie", "SESSION=" + session + "; Path=/; HttpOnly; SameSite=Lax");
+        redirect(ex, "/");
+      } else {
+        redirect(ex, "/login?error");
+      }
+    } else if (path.equals("/login")) {
+      send(ex, 200, "<!DOCTYPE html><html><body><p>kafka-ui STAND-IN (test double)</p><form method=\"post\" "
+          + "action=\"/login\"><input name=\"username\"><input name=\"password\" type=\"password\">"
+          + "<button type=\"submit\">Sign in</button></form></body></html>", "text/html");
+    } else if (path.equals("/logout")) {
+      String session = session(ex);
+      if (session != null) {
+        SESSIONS.remove(session);
+      }
+      redirect(ex, "/auth?logout");
+    } else if (loginForm && session(ex) == null) {
+      String accept = String.valueOf(ex.getRequestHeaders().getFirst("Accept"));
+      if (accept.contains("text/html")) {
+        redirect(ex, "/login");
+      } else {
+        ex.sendResponseHeaders(401, -1);
+      }
+    } else if (path.equals("/api/clusters") && method.equals("GET")) {
+      List<Object> body = new ArrayList<>();
+      for (int i = 0; i < CLUSTERS.size(); i++) {
+        body.add(CLUSTERS.get(i).describe(i == 0));
+      }
+      send(ex, 200, Json.write(body), "application/json");
+    } else if (path.startsWith("/api/clusters/") && method.equals("GET")) {
+      String[] parts = path.substring("/api/clusters/".length()).split("/");
+      ClusterState cluster = CLUSTERS.stream().filter(c -> parts.length > 0 && c.name.equals(parts[0]))
+          .findFirst().orElse(null);
+      if (cluster == null || parts.length != 2) {
+        send(ex, 404, "{\"code\":4007,\"message\":\"No such cluster\"}", "application/json");
+      } else if (parts[1].equals("brokers")) {
+        send(ex, 200, Json.write(cluster.brokers()), "application/json");
+      } else if (parts[1].equals("topics")) {
+        send(ex, 200, Json.write(cluster.topics()), "application/json");
+      } else {
+        send(ex, 404, "{\"message\":\"Not served by the stand-in\"}", "application/json");
+      }
+    } else if (path.equals("/") || path.equals("/index.html")) {
+      send(ex, 200, "<!DOCTYPE html><html><body><h1>kafka-ui STAND-IN</h1><p>Test double of kafka-ui used by "
+          + "kafka-stack-ansible's test bed; the real UI is not here. REST: /api/clusters</p></body></html>",
+          "text/html");
+    } else {
+      send(ex, 404, "{\"message\":\"Not found\"}", "application/json");
+    }
+  }
+
+  static String session(HttpExchange ex) {
+    for (String header : ex.getRequestHeaders().getOrDefault("Cookie", List.of())) {
+      for (String cookie : header.split(";")) {
+        String[] kv = cookie.trim().split("=", 2);
+        if (kv.length == 2 && kv[0].equals("SESSION") && SESSIONS.contains(kv[1])) {
+          return kv[1];
+        }
+      }
+    }
+    return null;
+  }
+
+  static Map<String, String> parseForm(String body) {
+    Map<String, String> form = new LinkedHashMap<>();
+    for (String pair : body.split("&")) {
+      String[] kv = pair.split("=", 2);
+      if (kv.length == 2) {
+        form.put(URLDecoder.decode(kv[0], StandardCharsets.UTF_8), URLDecoder.decode(kv[1], StandardCharsets.UTF_8));
+      }
+    }
+    return form;
+  }
+
+  static void redirect(HttpExchange ex, String location) throws IOException {
+    ex.getResponseHeaders().add("Location", location);
+    ex.sendResponseHeaders(302, -1);
+  }
+
+  static void send(HttpExchange ex, int status, String body, String type) throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    ex.getResponseHeaders().add("Content-Type", type);
+    ex.sendResponseHeaders(status, bytes.length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
+  // ---- one configured cluster and what the last Metadata request said about it --------------------
+
+  static final class ClusterState {
+    final String name;
+    final String bootstrap;
+    final boolean readOnly;
+    final Map<String, Object> properties;
+    volatile String status = "initializing";
+    volatile String lastError;
+    volatile Metadata metadata;
+
+    ClusterState(String name, String bootstrap, boolean readOnly, Map<String, Object> properties) {
+      this.name = name;
+      this.bootstrap = bootstrap;
+      this.readOnly = readOnly;
+      this.properties = properties;
+    }
+
+    void refresh() {
+      String protocol = str(properties.get("security.protocol"), "PLAINTEXT").toUpperCase();
+      if (!protocol.equals("PLAINTEXT")) {
+        fail("the kafka-ui stand-in speaks PLAINTEXT only, not " + protocol);
+        return;
+      }
+      String errors = "";
+      for (String server : bootstrap.split(",")) {
+        String s = server.trim().replaceFirst("^[A-Za-z_]+://", "");
+        int colon = s.lastIndexOf(':');
+        if (colon < 0) {
+          errors += s + ": no port; ";
+          continue;
+        }
+        try {
+          metadata = Metadata.fetch(s.substring(0, colon), Integer.parseInt(s.substring(colon + 1)));
+          status = "online";
+          lastError = null;
+          return;
+        } catch (IOException | RuntimeException e) {
+          errors += s + ": " + e + "; ";
+        }
+      }
+      fail(errors.isEmpty() ? "no bootstrap server" : errors.trim());
+    }
+
+    void fail(String message) {
+      status = "offline";
+      lastError = message;
+      metadata = null;
+      System.err.println("cluster " + name + " offline: " + message);
+    }
+
+    Map<String, Object> describe(boolean first) {
+      Map<String, Object> c = new LinkedHashMap<>();
+      Metadata m = metadata;
+      c.put("name", name);
+      c.put("defaultCluster", first);
+      c.put("status", status);
+      c.put("lastError", lastError == null ? null : Map.of("message", lastError));
+      c.put("brokerCount", m == null ? null : m.brokers.size());
+      c.put("onlinePartitionCount", m == null ? null : m.onlinePartitions());
+      c.put("topicCount", m == null ? null : m.topics.size());
+      c.put("bytesInPerSec", null);
+      c.put("bytesOutPerSec", null);
+      c.put("readOnly", readOnly);
+      c.put("version", null);
+      c.put("features", List.of());
+      return c;
+    }
+
+    List<Object> brokers() {
+      List<Object> out = new ArrayList<>();
+      Metadata m = metadata;
+      if (m != null) {
+        for (Metadata.Broker b : m.brokers) {
+          Map<String, Object> broker = new LinkedHashMap<>();
+          broker.put("id", b.id);
+          broker.put("host", b.host);
+          broker.put("port", b.port);
+          broker.put("bytesInPerSec", null);
+          broker.put("bytesOutPerSec", null);
+          broker.put("partitionsLeader", m.leaderCount(b.id));
+          broker.put("partitions", m.replicaCount(b.id));
+          out.add(broker);
+        }
+      }
+      return out;
+    }
+
+    Map<String, Object> topics() {
+      List<Object> topics = new ArrayList<>();
+      Metadata m = metadata;
+      if (m != null) {
+        for (Metadata.Topic t : m.topics) {
+          Map<String, Object> topic = new LinkedHashMap<>();
+          topic.put("name", t.name);
+          topic.put("internal", t.internal);
+          topic.put("partitionCount", t.partitions);
+          topics.add(topic);
+        }
+      }
+      return Map.of("pageCount", 1, "topics", topics);
+    }
+  }
+
+  // ---- Kafka Metadata v1 over one TCP connection ---------------------------------------------------
+
+  static final class Metadata {
+    static final class Broker {
+      int id;
+      String host;
+      int port;
+    }
+
+    static final class Topic {
+      String name;
+      boolean internal;
+      int partitions;
+      int online;
+      List<Integer> leaders = new ArrayList<>();
+      List<Integer> replicas = new ArrayList<>();
+    }
+
+    final List<Broker> brokers = new ArrayList<>();
+    final List<Topic> topics = new ArrayList<>();
+
+    int onlinePartitions() {
+      return topics.stream().mapToInt(t -> t.online).sum();
+    }
+
+    long leaderCount(int id) {
+      return topics.stream().flatMap(t -> t.leaders.stream()).filter(l -> l == id).count();
+    }
+
+    long replicaCount(int id) {
+      return topics.stream().flatMap(t -> t.replicas.stream()).filter(r -> r == id).count();
+    }
+
+    static Metadata fetch(String host, int port) throws IOException {
+      try (Socket socket = new Socket()) {
+        socket.connect(new InetSocketAddress(host, port), 5000);
+        socket.setSoTimeout(10000);
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        DataOutputStream req = new DataOutputStream(buffer);
+        req.writeShort(3);   // api key Metadata
+        req.writeShort(1);   // version 1
+        req.writeInt(1);     // correlation id
+        byte[] client = "kafka-ui-standin".getBytes(StandardCharsets.UTF_8);
+        req.writeShort(client.length);
+        req.write(client);
+        req.writeInt(-1);    // null topic array: every topic
+        DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+        out.writeInt(buffer.size());
+        buffer.writeTo(out);
+        out.flush();
+        DataInputStream in = new DataInputStream(socket.getInputStream());
+        byte[] body = new byte[in.readInt()];
+        in.readFully(body);
+        DataInputStream r = new DataInputStream(new java.io.ByteArrayInputStream(body));
+        if (r.readInt() != 1) {
+          throw new IOException("correlation id mismatch");
+        }
+        Metadata m = new Metadata();
+        for (int i = r.readInt(); i > 0; i--) {
+          Broker b = new Broker();
+          b.id = r.readInt();
+          b.host = string(r);
+          b.port = r.readInt();
+          string(r);         // rack
+          m.brokers.add(b);
+        }
+        r.readInt();         // controller id
+        for (int i = r.readInt(); i > 0; i--) {
+          short error = r.readShort();
+          Topic t = new Topic();
+          t.name = string(r);
+          t.internal = r.readBoolean();
+          for (int p = r.readInt(); p > 0; p--) {
+            short partitionError = r.readShort();
+            r.readInt();     // partition index
+            int leader = r.readInt();
+            for (int n = r.readInt(); n > 0; n--) {
+              t.replicas.add(r.readInt());
+            }
+            for (int n = r.readInt(); n > 0; n--) {
+              r.readInt();   // in-sync replica
+            }
+            t.partitions++;
+            t.leaders.add(leader);
+            if (partitionError == 0 && leader >= 0) {
+              t.online++;
+            }
+          }
+          if (error == 0) {
+            m.topics.add(t);
+          }
+        }
+        return m;
+      }
+    }
+
+    static String string(DataInputStream r) throws IOException {
+      short length = r.readShort();
+      if (length < 0) {
+        return null;
+      }
+      byte[] bytes = new byte[length];
+      r.readFully(bytes);
+      return new String(bytes, StandardCharsets.UTF_8);
+    }
+  }
+}
