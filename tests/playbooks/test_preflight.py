@@ -7,6 +7,7 @@ pre-flight tried to contact a host, the run would end "unreachable" and these te
 import os
 import pathlib
 import subprocess
+import sys
 
 import pytest
 
@@ -148,3 +149,107 @@ all:
         kafka-a: {}
 """)
     assert "kafka_broker_id" in out
+
+
+def test_two_services_claiming_one_port_on_a_host(tmp_path):
+    out = refused(tmp_path, """
+all:
+  children:
+    zookeeper:
+      hosts:
+        box: {zookeeper_id: 1, zookeeper_admin_server_enabled: true, zookeeper_admin_server_port: 8080}
+    kafka:
+      hosts:
+        broker: {kafka_broker_id: 1}
+    kafka_ui:
+      hosts:
+        box:
+""")
+    assert ("host box: zookeeper_admin_server_port: port 8080 of zookeeper AdminServer is also kafka_ui_port of "
+            "kafka-ui on this host") in out
+    assert "Fix: change zookeeper_admin_server_port or kafka_ui_port" in out
+
+
+def test_kafka_ui_listener_missing_on_the_brokers(tmp_path):
+    out = refused(tmp_path, """
+all:
+  children:
+    zookeeper:
+      hosts:
+        zk: {zookeeper_id: 1}
+    kafka:
+      hosts:
+        broker: {kafka_broker_id: 1}
+    kafka_ui:
+      hosts:
+        ui: {kafka_ui_listener_name: EXTERNAL}
+""")
+    assert "host ui: kafka_ui_listener_name: broker broker has no listener named EXTERNAL." in out
+
+
+def test_kafka_ui_login_without_password(tmp_path):
+    out = refused(tmp_path, """
+all:
+  children:
+    zookeeper:
+      hosts:
+        zk: {zookeeper_id: 1}
+    kafka:
+      hosts:
+        broker: {kafka_broker_id: 1}
+    kafka_ui:
+      hosts:
+        ui: {kafka_ui_auth_type: LOGIN_FORM}
+""")
+    assert "host ui: kafka_ui_auth_password: is empty while kafka_ui_auth_type is LOGIN_FORM." in out
+
+
+def test_staging_needs_its_vault():
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1")
+    result = subprocess.run(["ansible-playbook", "-i", "inventories/staging", "playbooks/preflight.yml",
+                             *UNREACHABLE, "--skip-tags", "preflight_facts"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    assert "vault" in (result.stdout + result.stderr).lower()
+
+
+def expected_java(flavor, version):
+    """What the role should decide on this controller's distribution, from the role's own tables."""
+    import yaml  # noqa: PLC0415
+
+    from conftest import load_plugin  # noqa: PLC0415
+    release = load_plugin("filter", "kafka_ui").kafka_ui_release(flavor, version)
+    osr = dict(line.split("=", 1) for line in pathlib.Path("/etc/os-release").read_text().split("\n") if "=" in line)
+    vars_file = ROOT / "roles/kafka_ui/vars" / f"Debian-{osr['VERSION_ID'].strip(chr(34))}.yml"
+    packages = yaml.safe_load(vars_file.read_text())["kafka_ui__java_packages"]
+    return release["java"], any(int(major) >= release["java"] for major in packages)
+
+
+@pytest.mark.parametrize("flavor, version", [("kafbat", "1.4.2"), ("provectus", "0.7.2"), ("kafbat", "1.5.0")])
+def test_kafka_ui_java_check_reads_the_hosts_distribution(tmp_path, flavor, version):
+    """The facts play of the pre-flight, on a host that answers: this controller (connection local)."""
+    java, available = expected_java(flavor, version)
+    inventory = write_inventory(tmp_path, f"""
+all:
+  children:
+    zookeeper:
+      hosts:
+        zk: {{zookeeper_id: 1}}
+    kafka:
+      hosts:
+        broker: {{kafka_broker_id: 1}}
+    kafka_ui:
+      hosts:
+        here: {{ansible_connection: local, ansible_python_interpreter: "{sys.executable}",
+               kafka_ui_flavor: {flavor}, kafka_ui_version: "{version}", kafka_ui_checksum: "sha256:{'0' * 64}"}}
+""")
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0")
+    result = subprocess.run(["ansible-playbook", "-i", str(inventory), "playbooks/preflight.yml"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    out = result.stdout + result.stderr
+    if available:
+        assert result.returncode == 0, out
+    else:
+        assert result.returncode != 0, out
+        assert f"host here: kafka_ui_version: kafka-ui {flavor} {version} needs Java {java} or newer" in out
+        assert "Nothing was installed." in out
