@@ -13,12 +13,13 @@ export ARTIFACTS ?= testbed
 
 SCENARIOS := default zookeeper zookeeper-ensemble kafka-cluster
 
-.PHONY: help venv host images fixtures lint unit test demo demo-down $(SCENARIOS:%=molecule-%) clean
+.PHONY: help venv host images fixtures lint unit test demo demo-down bench no-lab $(SCENARIOS:%=molecule-%) clean
 
 help:
 	@echo "make demo       deploy the stack to the local lab (Docker containers on this machine)"
 	@echo "make demo-down  remove the local lab"
 	@echo "make test       lint + unit tests + every Molecule scenario ($(SCENARIOS))"
+	@echo "make bench      cold converge, no-op re-run and fact-gathering floor of the local stack"
 	@echo "make lint       yamllint + ansible-lint (production profile)"
 	@echo "make unit       Python unit tests of the plugins"
 	@echo "make molecule-<scenario>   one scenario, e.g. make molecule-zookeeper-ensemble"
@@ -53,7 +54,13 @@ unit: venv
 $(SCENARIOS:%=molecule-%): molecule-%: venv fixtures
 	molecule test --scenario-name $*
 
-test: lint unit
+# The default scenario publishes 2181, 9094 and 8080 on 127.0.0.1, as the lab of `make demo` does.
+no-lab: host
+	@if docker ps -q --filter label=kafka-stack.lab=local | grep -q .; then \
+	  echo "The local lab (make demo) holds 127.0.0.1:2181/9094/8080, which the default scenario needs." >&2; \
+	  echo "Remove it first with: make demo-down" >&2; exit 1; fi
+
+test: no-lab lint unit
 	@for scenario in $(SCENARIOS); do \
 	  echo "=== molecule scenario $$scenario"; \
 	  $(MAKE) --no-print-directory molecule-$$scenario; \
@@ -64,6 +71,9 @@ demo: venv images
 	extra=$$(testbed/bin/demo-artifacts) && \
 	ansible-playbook -i inventories/local site.yml $$extra && \
 	ansible-playbook playbooks/local_lab.yml --tags summary $$extra
+
+bench: venv images
+	testbed/bin/bench
 
 demo-down: venv
 	ansible-playbook playbooks/local_lab.yml -e local_lab_state=absent

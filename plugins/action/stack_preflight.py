@@ -1,6 +1,6 @@
 """Pre-flight checks across the roles of one host: two services must not claim the same TCP port.
 
-Each role's pre-flight leaves the ports it will bind as the fact ``kafka_stack_ports_<role>``:
+Each role's pre-flight leaves the ports it will bind as the fact ``<role>__port_claims``:
 ``[{service, var, port, bind}]``; this action compares them. Runs on the controller only.
 """
 
