@@ -4,6 +4,7 @@ import io
 import json
 import os
 import socket
+import subprocess
 import tarfile
 import time
 
@@ -14,6 +15,24 @@ LOOPBACK = "127.0.0.1"
 
 def runner():
     return testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"])
+
+
+def playbook(path, *args, timeout=600):
+    """ansible-playbook ``path`` (relative to the project) on the scenario's inventory, with Molecule's
+    ansible.cfg; returns the CompletedProcess (output captured)."""
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "ansible.cfg"))
+    return subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+                           os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], path), *args],
+                          capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def reconverge_kafka_ui(scenario, settings=None):
+    """Re-run the scenario's converge for kafka-ui only, with ``settings`` as extra vars (none = the
+    inventory's own); fails the test when the run fails."""
+    extra = ["-e", json.dumps(settings)] if settings else []
+    result = playbook(f"molecule/{scenario}/converge.yml", "--limit", "local-kafka-ui", "--tags", "kafka_ui", *extra)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    return result
 
 
 def host_var(name, var, default=None):

@@ -7,23 +7,20 @@ run unchanged against Apache Kafka (ARTIFACTS=upstream) and against the test bed
 import hashlib
 import json
 import os
-import pathlib
 import socket
-import subprocess
 import uuid
 
 import pytest
 from kazoo.client import KazooClient
 
 import kafka_client
-from testlib import client_container
+from testlib import client_container, playbook
 
 testinfra_hosts = ["local-kafka"]
 BROKER, CLIENT = "kafka", "local-zookeeper"   # the broker's name on the network; a container to run clients
 EXTERNAL = "localhost:9094"
 INTERNAL = f"{BROKER}:9092"
 ZK_PORT = 2181
-ROOT = pathlib.Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
 
 
 def properties(host):
@@ -105,10 +102,7 @@ def test_bad_listeners_fail_in_preflight_and_leave_the_broker_untouched(host):
     bad = {"kafka_listeners": [{"name": "PLAINTEXT", "port": 9092, "protocol": "PLAINTEXT"},
                                {"name": "EXTERNAL", "port": 9092, "protocol": "PLAINTEXT",
                                 "advertised_host": "localhost"}]}
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "ansible.cfg"))
-    result = subprocess.run(
-        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(ROOT / "site.yml"), "-e", json.dumps(bad)],
-        capture_output=True, text=True, env=env, timeout=300)
+    result = playbook("site.yml", "-e", json.dumps(bad), timeout=300)
     out = result.stdout + result.stderr
     assert result.returncode != 0
     assert ("host local-kafka: kafka_listeners: Kafka would refuse to start: requirement failed: Each listener must "

@@ -3,9 +3,6 @@ checks it logs in itself, and the API refuses requests without the session cooki
 inventory's settings (no login) are converged back.
 """
 
-import json
-import os
-import subprocess
 import time
 import urllib.error
 import urllib.parse
@@ -15,30 +12,21 @@ import pytest
 import yaml
 
 from test_kafka_ui import URL, get
+from testlib import reconverge_kafka_ui
 
 testinfra_hosts = ["local-kafka-ui"]
 
 
 @pytest.fixture(scope="module")
-def with_login(host):
+def with_login():
     """Re-converge kafka-ui with LOGIN_FORM on (what staging and prod run), then back to the inventory."""
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "ansible.cfg"))
-    root = os.environ["MOLECULE_PROJECT_DIRECTORY"]
-    converge = os.path.join(root, "molecule", "default", "converge.yml")
-
-    def run(*extra):
-        result = subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], converge,
-                                 "--limit", "local-kafka-ui", "--tags", "kafka_ui", *extra],
-                                capture_output=True, text=True, env=env, timeout=600)
-        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-
     login = {"kafka_ui_auth_type": "LOGIN_FORM", "kafka_ui_auth_username": "admin",
              "kafka_ui_auth_password": "test-only-password-123"}
     try:
-        run("-e", json.dumps(login))
+        reconverge_kafka_ui("default", login)
         yield login
     finally:
-        run()
+        reconverge_kafka_ui("default")
 
 
 def test_login_form_guards_the_api(with_login, host):
