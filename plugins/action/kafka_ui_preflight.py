@@ -107,6 +107,11 @@ def _auth_problems(args):
 def check(host, args):
     """Every Problem of one kafka-ui host; ``args`` as the role's tasks/preflight.yml passes them."""
     problems = _release_problems(args)
+    if bool(args.get("java_package")) != bool(args.get("java_binary")):
+        problems.append(Problem("kafka_ui_java_binary" if args.get("java_package") else "kafka_ui_java_package",
+                                "is empty while the other of kafka_ui_java_package / kafka_ui_java_binary is set.",
+                                "set both (the package and the path of its java), or neither to let the role "
+                                "pick the distribution's Java."))
     port = args.get("port")
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
         problems.append(Problem("kafka_ui_port", f"{port!r} is not a TCP port.", "set it from 1 to 65535."))
@@ -114,13 +119,13 @@ def check(host, args):
 
 
 class ActionModule(_shared.PreflightAction):
-    """``kafka_ui_preflight: {flavor, version, mirror, archive_src, checksum, port, cluster_name, kafka_group,
-    kafka_hosts, bootstrap, kafka_properties, auth_type, username, password}``."""
+    """``kafka_ui_preflight: {flavor, version, mirror, archive_src, checksum, java_package, java_binary, port,
+    cluster_name, kafka_group, kafka_hosts, bootstrap, kafka_properties, auth_type, username, password}``."""
 
     ROLE = ROLE
-    _VALID_ARGS = frozenset(("flavor", "version", "mirror", "archive_src", "checksum", "port", "cluster_name",
-                             "kafka_group", "kafka_hosts", "bootstrap", "kafka_properties", "auth_type",
-                             "username", "password"))
+    _VALID_ARGS = frozenset(("flavor", "version", "mirror", "archive_src", "checksum", "java_package", "java_binary",
+                             "port", "cluster_name", "kafka_group", "kafka_hosts", "bootstrap", "kafka_properties",
+                             "auth_type", "username", "password"))
 
     def problems(self, host, args):
         return check(host, args)

@@ -117,6 +117,8 @@ def test_valid_settings_pass():
     ({"kafka_hosts": []}, "host ui: groups: inventory group 'kafka' is empty"),
     ({"auth_type": "LOGIN_FORM"}, "host ui: kafka_ui_auth_password: is empty while kafka_ui_auth_type is LOGIN_FORM."),
     ({"auth_type": "LOGIN_FORM", "password": "x" * 12, "username": ""}, "host ui: kafka_ui_auth_username: is empty"),
+    ({"java_package": "temurin-21-jre"}, "host ui: kafka_ui_java_binary: is empty while the other"),
+    ({"java_binary": "/opt/java/bin/java"}, "host ui: kafka_ui_java_package: is empty while the other"),
 ])
 def test_each_rule_fails_with_host_variable_and_fix(overrides, expected):
     found = messages(pre.check("ui", args(**overrides)))
