@@ -4,7 +4,15 @@ The public model (roles/kafka/defaults/main.yml) lists listeners once; this modu
 listener properties Kafka reads, in the order given, and merges them with the other properties.
 """
 
+import os
+import sys
+
 from ansible.errors import AnsibleFilterError
+
+
+# Legacy plugin directories are no package: reach plugins/module_utils by path.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
+from kafka_stack_render import render_value  # noqa: E402
 
 
 def _endpoint(host, port):
@@ -43,13 +51,6 @@ def kafka_listener_properties(listeners, inter_broker_listener_name, default_hos
     }
 
 
-def _render(value):
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        return ",".join(str(item) for item in value)
-    return str(value)
-
 
 def kafka_server_properties(base, listener_properties, extra=None):
     """All broker properties as a dict sorted by key, values rendered as Kafka reads them.
@@ -61,7 +62,7 @@ def kafka_server_properties(base, listener_properties, extra=None):
     for source in (base or {}, listener_properties or {}, extra or {}):
         for key, value in source.items():
             merged[str(key)] = value
-    return {key: _render(value) for key, value in sorted(merged.items())
+    return {key: render_value(value) for key, value in sorted(merged.items())
             if value is not None and value != ""}
 
 

@@ -1,6 +1,14 @@
 """ZooKeeper data model: ensemble members from the inventory, and zoo.cfg as an ordered dict."""
 
+import os
+import sys
+
 from ansible.errors import AnsibleFilterError
+
+
+# Legacy plugin directories are no package: reach plugins/module_utils by path.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
+from kafka_stack_render import render_value  # noqa: E402
 
 # Role-default names per member setting, read from each member's hostvars when set there.
 MEMBER_VARS = {
@@ -34,13 +42,6 @@ def zookeeper_members(hosts, hostvars, defaults):
     return members
 
 
-def _render(value):
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(str(item) for item in value)
-    return str(value)
-
 
 def zookeeper_config(settings, members, extra=None):
     """Build zoo.cfg as an ordered dict of strings.
@@ -52,7 +53,7 @@ def zookeeper_config(settings, members, extra=None):
     """
     if not members:
         raise AnsibleFilterError("zookeeper_config: the zookeeper group has no hosts")
-    config = {key: _render(value) for key, value in sorted(settings.items())
+    config = {key: render_value(value, ", ") for key, value in sorted(settings.items())
               if value is not None and value != ""}
     if len(members) > 1:
         # Bind quorum and election ports on every interface: a host's own name may resolve to an
@@ -64,7 +65,7 @@ def zookeeper_config(settings, members, extra=None):
                 f";{member['client_port']}"
             )
     for key, value in (extra or {}).items():
-        config[str(key)] = _render(value)
+        config[str(key)] = render_value(value, ", ")
     return config
 
 

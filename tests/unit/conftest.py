@@ -6,6 +6,9 @@ import pathlib
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+# The seed's listeners (inventories/local): PLAINTEXT on the Docker network, EXTERNAL for this machine.
+SEED_LISTENERS = [{"name": "PLAINTEXT", "port": 9092, "protocol": "PLAINTEXT", "advertised_host": "kafka"},
+                  {"name": "EXTERNAL", "port": 9094, "protocol": "PLAINTEXT", "advertised_host": "localhost"}]
 
 
 def load_plugin(kind, name):

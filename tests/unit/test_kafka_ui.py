@@ -4,15 +4,14 @@ plus the cross-role port check (plugins/action/stack_preflight.py)."""
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from conftest import load_plugin
+from conftest import SEED_LISTENERS, load_plugin
 
 ui = load_plugin("filter", "kafka_ui")
 kafka = load_plugin("filter", "kafka")
 pre = load_plugin("action", "kafka_ui_preflight")
 stack = load_plugin("action", "stack_preflight")
 
-SEED = [{"name": "PLAINTEXT", "port": 9092, "protocol": "PLAINTEXT", "advertised_host": "kafka"},
-        {"name": "EXTERNAL", "port": 9094, "protocol": "PLAINTEXT", "advertised_host": "localhost"}]
+SEED = SEED_LISTENERS
 
 
 @pytest.mark.parametrize("flavor, version, jar, java", [

@@ -1,0 +1,211 @@
+"""Container mode: the roles' configuration as each image flavour's environment variables.
+
+Each flavour documents how its entrypoint turns variables into configuration (../shared/UPSTREAM-FACTS.md
+section D). The ``*_container_env`` filters invert that mapping for the settings the roles render, and
+refuse what a flavour cannot express, instead of letting the container start with a setting silently
+dropped. The forward mappings (``*_env_properties``) are what the entrypoints do; the unit tests check
+that every rendered variable maps back to exactly the property it came from.
+
+Kafka (ZooKeeper mode):
+- bitnami (bitnamilegacy/kafka): ``KAFKA_CFG_<X>``; the entrypoint drops the prefix, turns ``_`` into
+  ``.`` and lowercases, then restores ``sasl_ssl``, ``sasl_plaintext`` and
+  ``zookeeper.clientCnxnSocket``. A property with ``_``, ``-`` or capitals elsewhere cannot be written.
+- confluent (cp-kafka 7.9): ``KAFKA_<X>``, lowercased, ``_`` -> ``.``. Confluent's code and docs
+  disagree on how ``_`` and ``-`` are escaped, so properties containing them are refused.
+- apache (apache/kafka): formats storage for KRaft at every start; there is no ZooKeeper mode.
+ZooKeeper:
+- official (zookeeper:3.9): ``ZOO_MY_ID``, ``ZOO_SERVERS`` (space-separated server lines), named
+  variables for the usual settings and ``ZOO_CFG_EXTRA`` (space-separated key=value) for the rest.
+- bitnami (bitnamilegacy/zookeeper): ``ZOO_SERVER_ID``, ``ZOO_SERVERS`` (``host:quorum:election::id``,
+  comma-separated) and a fixed list of named variables; other zoo.cfg settings cannot be written.
+kafka-ui: Spring Boot's relaxed binding: dotted path upper-cased, ``.`` and list indexes -> ``_``,
+``-`` dropped, e.g. ``KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS``.
+"""
+
+import os
+import re
+import sys
+
+from ansible.errors import AnsibleFilterError
+
+
+# Legacy plugin directories are no package: reach plugins/module_utils by path.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
+from kafka_stack_render import render_value  # noqa: E402
+
+KAFKA_FLAVOURS = ("bitnami", "confluent", "apache")
+ZOOKEEPER_FLAVOURS = ("official", "bitnami")
+_PLAIN_KEY = re.compile(r"^[a-z0-9]+(\.[a-z0-9]+)*$")
+# bitnami's libkafka.sh restores these after turning every "_" into "." and lowercasing.
+_BITNAMI_RESTORED = (("sasl.ssl", "sasl_ssl"), ("sasl.plaintext", "sasl_plaintext"),
+                     ("zookeeper.clientcnxnsocket", "zookeeper.clientCnxnSocket"))
+
+
+
+def kafka_env_properties(env, flavor):
+    """What the image's entrypoint makes of ``env``: ``{property: value}`` (the forward mapping)."""
+    properties = {}
+    for name, value in env.items():
+        if flavor == "bitnami" and name.startswith("KAFKA_CFG_"):
+            key = name[len("KAFKA_CFG_"):].replace("_", ".").lower()
+            for plain, restored in _BITNAMI_RESTORED:
+                key = key.replace(plain, restored)
+            properties[key] = value
+        elif flavor == "confluent" and name.startswith("KAFKA_") and name not in CONFLUENT_NOT_PROPERTIES:
+            key = name[len("KAFKA_"):].lower().replace("___", "-").replace("__", "\0").replace("_", ".")
+            properties[key.replace("\0", "_")] = value
+    return properties
+
+
+# Variables cp-kafka's entrypoint reads itself instead of turning them into properties.
+CONFLUENT_NOT_PROPERTIES = frozenset(("KAFKA_HEAP_OPTS", "KAFKA_OPTS", "KAFKA_JMX_OPTS", "KAFKA_JMX_PORT",
+                                      "KAFKA_LOG4J_OPTS", "KAFKA_LOG4J_ROOT_LOGLEVEL", "KAFKA_LOG4J_LOGGERS",
+                                      "KAFKA_TOOLS_LOG4J_LOGLEVEL", "KAFKA_JVM_PERFORMANCE_OPTS"))
+
+
+def _bitnami_name(key):
+    plain = key
+    for dotted, restored in _BITNAMI_RESTORED:
+        plain = plain.replace(restored, dotted)
+    if not _PLAIN_KEY.match(plain):
+        raise AnsibleFilterError(
+            f"property {key!r} cannot be written as a bitnami KAFKA_CFG_ variable: the image turns every '_' "
+            "into '.' and lowercases the name. Use kafka_container_flavor confluent or drop the property.")
+    return "KAFKA_CFG_" + plain.replace(".", "_").upper()
+
+
+def _confluent_name(key):
+    if not _PLAIN_KEY.match(key):
+        raise AnsibleFilterError(
+            f"property {key!r} cannot be written as a cp-kafka KAFKA_ variable: names with '_', '-' or capitals "
+            "are escaped differently by Confluent's code and docs. Drop the property or use flavor bitnami.")
+    name = "KAFKA_" + key.replace(".", "_").upper()
+    if name in CONFLUENT_NOT_PROPERTIES:
+        raise AnsibleFilterError(f"property {key!r} would become {name}, which cp-kafka reads as a JVM setting")
+    return name
+
+
+def kafka_container_env(properties, flavor, jvm=None):
+    """server.properties (``{key: value}``) as the environment of a ``flavor`` image; ``jvm`` adds
+    variables passed through as they are (KAFKA_HEAP_OPTS, KAFKA_OPTS)."""
+    if flavor == "apache":
+        raise AnsibleFilterError("the apache/kafka image runs KRaft only (its launch script formats storage for "
+                                 "KRaft at every start), so it cannot run this ZooKeeper-mode broker. Use flavor "
+                                 "bitnami or confluent.")
+    if flavor not in KAFKA_FLAVOURS:
+        raise AnsibleFilterError(f"Kafka image flavor {flavor!r} is not one of {', '.join(KAFKA_FLAVOURS)}")
+    naming = _bitnami_name if flavor == "bitnami" else _confluent_name
+    env = {}
+    for key, value in sorted((properties or {}).items()):
+        if value is None or value == "":
+            continue
+        env[naming(str(key))] = render_value(value)
+    for name, value in (jvm or {}).items():
+        if value:
+            env[name] = str(value)
+    return env
+
+
+# zoo.cfg key -> variable of each ZooKeeper flavour (None: written another way or not at all).
+_ZOOKEEPER_NAMED = {
+    "official": {"tickTime": "ZOO_TICK_TIME", "initLimit": "ZOO_INIT_LIMIT", "syncLimit": "ZOO_SYNC_LIMIT",
+                 "maxClientCnxns": "ZOO_MAX_CLIENT_CNXNS", "autopurge.snapRetainCount": "ZOO_AUTOPURGE_SNAPRETAINCOUNT",
+                 "autopurge.purgeInterval": "ZOO_AUTOPURGE_PURGEINTERVAL",
+                 "4lw.commands.whitelist": "ZOO_4LW_COMMANDS_WHITELIST", "admin.enableServer": "ZOO_ADMINSERVER_ENABLED",
+                 "standaloneEnabled": "ZOO_STANDALONE_ENABLED"},
+    "bitnami": {"tickTime": "ZOO_TICK_TIME", "initLimit": "ZOO_INIT_LIMIT", "syncLimit": "ZOO_SYNC_LIMIT",
+                "maxClientCnxns": "ZOO_MAX_CLIENT_CNXNS", "autopurge.snapRetainCount": "ZOO_AUTOPURGE_RETAIN_COUNT",
+                "autopurge.purgeInterval": "ZOO_AUTOPURGE_INTERVAL", "clientPort": "ZOO_PORT_NUMBER",
+                "4lw.commands.whitelist": "ZOO_4LW_COMMANDS_WHITELIST", "admin.enableServer": "ZOO_ENABLE_ADMIN_SERVER",
+                "admin.serverPort": "ZOO_ADMIN_SERVER_PORT_NUMBER", "maxSessionTimeout": "ZOO_MAX_SESSION_TIMEOUT",
+                "snapCount": "ZOO_SNAPCOUNT", "preAllocSize": "ZOO_PRE_ALLOC_SIZE",
+                "reconfigEnabled": "ZOO_RECONFIG_ENABLED", "quorumListenOnAllIPs": "ZOO_LISTEN_ALLIPS_ENABLED"},
+}
+# Set by the image itself (paths inside the container, the client port of the server lines).
+_ZOOKEEPER_IMAGE_OWNED = {"official": {"dataDir", "dataLogDir", "clientPort"}, "bitnami": {"dataDir", "dataLogDir"}}
+_BITNAMI_YES_NO = {"admin.enableServer", "reconfigEnabled", "quorumListenOnAllIPs"}
+
+
+def zookeeper_container_env(settings, members, my_id, flavor):
+    """zoo.cfg settings (``{key: value}``) and the ensemble (``zookeeper_members`` output) as the
+    environment of a ``flavor`` ZooKeeper image for the member with id ``my_id``."""
+    if flavor not in ZOOKEEPER_FLAVOURS:
+        raise AnsibleFilterError(f"ZooKeeper image flavor {flavor!r} is not one of {', '.join(ZOOKEEPER_FLAVOURS)}")
+    named, owned = _ZOOKEEPER_NAMED[flavor], _ZOOKEEPER_IMAGE_OWNED[flavor]
+    members = sorted(members or [], key=lambda m: int(m["id"]))
+    env, extra, refused = {}, [], []
+    for key, raw in sorted((settings or {}).items()):
+        if raw is None or raw == "" or key in owned:
+            continue
+        value = render_value(raw)
+        if flavor == "bitnami" and key in _BITNAMI_YES_NO:
+            value = "yes" if value == "true" else "no"
+        if key in named:
+            env[named[key]] = value
+        elif flavor == "official":
+            if " " in value:
+                refused.append(f"{key} (its value has a space; ZOO_CFG_EXTRA splits on spaces)")
+            else:
+                extra.append(f"{key}={value}")
+        else:
+            refused.append(key)
+    if refused:
+        raise AnsibleFilterError(f"the {flavor} ZooKeeper image cannot be given: {', '.join(refused)}. "
+                                 "Remove these settings or choose the other image flavor.")
+    if flavor == "official":
+        env["ZOO_MY_ID"] = str(my_id)
+        env["ZOO_SERVERS"] = " ".join(f"server.{m['id']}={m['address']}:{m['quorum_port']}:{m['election_port']};"
+                                      f"{m['client_port']}" for m in members)
+        if extra:
+            env["ZOO_CFG_EXTRA"] = " ".join(extra)
+    else:
+        env["ZOO_SERVER_ID"] = str(my_id)
+        if len(members) > 1:
+            env["ZOO_SERVERS"] = ",".join(f"{m['address']}:{m['quorum_port']}:{m['election_port']}::{m['id']}"
+                                          for m in members)
+        env["ALLOW_ANONYMOUS_LOGIN"] = "yes"   # read by the debian-11 images
+        env["ALLOW_EMPTY_PASSWORD"] = "yes"    # read by the debian-12 images
+    return env
+
+
+def _spring_name(path):
+    return "_".join(re.sub(r"[^A-Za-z0-9]", "", part) if not part.isdigit() else part
+                    for part in path).upper()
+
+
+def kafka_ui_container_env(application):
+    """kafka-ui's application.yml (a dict) as environment variables by Spring Boot's relaxed binding.
+
+    Keys of the cluster ``properties`` map keep their dots (``security.protocol`` ->
+    ``..._PROPERTIES_SECURITY_PROTOCOL``), which Spring binds back to the dotted key.
+    """
+    env = {}
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                parts = str(key).split(".") if path and path[-1] == "properties" else [str(key)]
+                walk(value, path + parts)
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, path + [str(index)])
+        elif node is not None:
+            name = _spring_name(path)
+            if name in env:
+                raise AnsibleFilterError(f"two kafka-ui settings both become {name}")
+            env[name] = render_value(node)
+
+    walk(application or {}, [])
+    return env
+
+
+class FilterModule:
+    """Container-mode environment filters."""
+
+    def filters(self):
+        return {
+            "kafka_container_env": kafka_container_env,
+            "kafka_env_properties": kafka_env_properties,
+            "zookeeper_container_env": zookeeper_container_env,
+            "kafka_ui_container_env": kafka_ui_container_env,
+        }

@@ -1,0 +1,143 @@
+"""Container-mode environment filters (plugins/filter/container_env.py): each flavour's mapping rule and
+escape, checked both ways (what the role writes is what the image's entrypoint turns back into the
+property), and the refusals for what a flavour cannot express."""
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from conftest import SEED_LISTENERS, load_plugin
+
+env = load_plugin("filter", "container_env")
+kafka = load_plugin("filter", "kafka")
+zookeeper = load_plugin("filter", "zookeeper")
+kafka_ui = load_plugin("filter", "kafka_ui")
+
+SEED = SEED_LISTENERS
+
+
+def seed_properties():
+    listeners = kafka.kafka_listener_properties(SEED, "PLAINTEXT", "kafka")
+    return kafka.kafka_server_properties({"broker.id": 1, "zookeeper.connect": "zookeeper:2181",
+                                          "log.dirs": ["/var/lib/kafka/data"], "num.partitions": 1,
+                                          "unclean.leader.election.enable": False}, listeners)
+
+
+@pytest.mark.parametrize("flavor", ["bitnami", "confluent"])
+def test_seed_properties_round_trip_through_the_entrypoint(flavor):
+    props = seed_properties()
+    rendered = env.kafka_container_env(props, flavor)
+    assert env.kafka_env_properties(rendered, flavor) == props
+
+
+def test_bitnami_names_as_in_the_seed():
+    rendered = env.kafka_container_env(seed_properties(), "bitnami", {"KAFKA_HEAP_OPTS": "-Xmx512m", "KAFKA_OPTS": ""})
+    assert rendered["KAFKA_CFG_LISTENERS"] == "PLAINTEXT://:9092,EXTERNAL://:9094"
+    assert rendered["KAFKA_CFG_ADVERTISED_LISTENERS"] == "PLAINTEXT://kafka:9092,EXTERNAL://localhost:9094"
+    assert rendered["KAFKA_CFG_LISTENER_SECURITY_PROTOCOL_MAP"] == "PLAINTEXT:PLAINTEXT,EXTERNAL:PLAINTEXT"
+    assert rendered["KAFKA_CFG_ZOOKEEPER_CONNECT"] == "zookeeper:2181"
+    assert rendered["KAFKA_CFG_BROKER_ID"] == "1"
+    assert rendered["KAFKA_CFG_UNCLEAN_LEADER_ELECTION_ENABLE"] == "false"
+    assert rendered["KAFKA_HEAP_OPTS"] == "-Xmx512m" and "KAFKA_OPTS" not in rendered
+
+
+@pytest.mark.parametrize("key, name", [
+    ("listener.name.sasl_ssl.plain.sasl.jaas.config", "KAFKA_CFG_LISTENER_NAME_SASL_SSL_PLAIN_SASL_JAAS_CONFIG"),
+    ("listener.name.sasl_plaintext.sasl.enabled.mechanisms",
+     "KAFKA_CFG_LISTENER_NAME_SASL_PLAINTEXT_SASL_ENABLED_MECHANISMS"),
+    ("zookeeper.clientCnxnSocket", "KAFKA_CFG_ZOOKEEPER_CLIENTCNXNSOCKET"),
+])
+def test_bitnami_restored_names(key, name):
+    rendered = env.kafka_container_env({key: "x"}, "bitnami")
+    assert rendered == {name: "x"}
+    assert env.kafka_env_properties(rendered, "bitnami") == {key: "x"}
+
+
+@pytest.mark.parametrize("flavor, key", [
+    ("bitnami", "listener.name.external.scram-sha-512.sasl.jaas.config"),
+    ("bitnami", "my_custom.setting"),
+    ("bitnami", "Upper.case"),
+    ("confluent", "listener.name.sasl_ssl.plain.sasl.jaas.config"),
+    ("confluent", "a-b.c"),
+])
+def test_inexpressible_properties_are_refused(flavor, key):
+    with pytest.raises(AnsibleFilterError, match="cannot be written"):
+        env.kafka_container_env({key: "x"}, flavor)
+
+
+def test_confluent_refuses_a_property_that_collides_with_a_jvm_variable():
+    with pytest.raises(AnsibleFilterError, match="JVM setting"):
+        env.kafka_container_env({"heap.opts": "x"}, "confluent")
+    assert env.kafka_env_properties({"KAFKA_HEAP_OPTS": "-Xmx1g", "KAFKA_BROKER_ID": "1"}, "confluent") == {
+        "broker.id": "1"}
+
+
+def test_confluent_entrypoint_escapes():
+    # cp-kafka's dub.py: "___" -> "-", "__" -> "_", "_" -> "."
+    assert env.kafka_env_properties({"KAFKA_A___B__C_D": "x"}, "confluent") == {"a-b_c.d": "x"}
+
+
+def test_apache_image_is_kraft_only():
+    with pytest.raises(AnsibleFilterError, match="KRaft only"):
+        env.kafka_container_env(seed_properties(), "apache")
+
+
+def members(n):
+    hosts = [f"zk{i}" for i in range(1, n + 1)]
+    hostvars = {h: {"zookeeper_id": i} for i, h in enumerate(hosts, 1)}
+    return zookeeper.zookeeper_members(hosts, hostvars, {"zookeeper_id": None, "zookeeper_address": "",
+                                                          "zookeeper_client_port": 2181, "zookeeper_quorum_port": 2888,
+                                                          "zookeeper_election_port": 3888})
+
+
+SETTINGS = {"tickTime": 2000, "initLimit": 10, "syncLimit": 5, "dataDir": "/var/lib/zookeeper/data",
+            "dataLogDir": "/var/lib/zookeeper/data", "clientPort": 2181, "maxClientCnxns": 60,
+            "autopurge.snapRetainCount": 3, "autopurge.purgeInterval": 24,
+            "4lw.commands.whitelist": ["ruok", "srvr", "mntr"], "admin.enableServer": False,
+            "admin.serverPort": 8081}
+
+
+def test_official_zookeeper_image():
+    rendered = env.zookeeper_container_env(SETTINGS, members(3), 2, "official")
+    assert rendered == {
+        "ZOO_MY_ID": "2",
+        "ZOO_SERVERS": "server.1=zk1:2888:3888;2181 server.2=zk2:2888:3888;2181 server.3=zk3:2888:3888;2181",
+        "ZOO_TICK_TIME": "2000", "ZOO_INIT_LIMIT": "10", "ZOO_SYNC_LIMIT": "5", "ZOO_MAX_CLIENT_CNXNS": "60",
+        "ZOO_AUTOPURGE_SNAPRETAINCOUNT": "3", "ZOO_AUTOPURGE_PURGEINTERVAL": "24",
+        "ZOO_4LW_COMMANDS_WHITELIST": "ruok,srvr,mntr", "ZOO_ADMINSERVER_ENABLED": "false",
+        "ZOO_CFG_EXTRA": "admin.serverPort=8081"}
+
+
+def test_official_image_refuses_a_value_with_spaces_in_cfg_extra():
+    with pytest.raises(AnsibleFilterError, match="space"):
+        env.zookeeper_container_env({"ssl.ciphersuites": "A B"}, members(1), 1, "official")
+
+
+def test_bitnami_zookeeper_image():
+    rendered = env.zookeeper_container_env(SETTINGS, members(3), 3, "bitnami")
+    assert rendered["ZOO_SERVER_ID"] == "3"
+    assert rendered["ZOO_SERVERS"] == "zk1:2888:3888::1,zk2:2888:3888::2,zk3:2888:3888::3"
+    assert rendered["ZOO_PORT_NUMBER"] == "2181"
+    assert rendered["ZOO_ENABLE_ADMIN_SERVER"] == "no" and rendered["ZOO_ADMIN_SERVER_PORT_NUMBER"] == "8081"
+    assert rendered["ZOO_AUTOPURGE_INTERVAL"] == "24" and rendered["ZOO_AUTOPURGE_RETAIN_COUNT"] == "3"
+    assert rendered["ALLOW_ANONYMOUS_LOGIN"] == "yes" and rendered["ALLOW_EMPTY_PASSWORD"] == "yes"
+    assert "ZOO_SERVERS" not in env.zookeeper_container_env(SETTINGS, members(1), 1, "bitnami")
+
+
+def test_bitnami_zookeeper_refuses_settings_it_has_no_variable_for():
+    with pytest.raises(AnsibleFilterError, match="cannot be given: globalOutstandingLimit"):
+        env.zookeeper_container_env({"globalOutstandingLimit": 1000}, members(1), 1, "bitnami")
+
+
+def test_kafka_ui_relaxed_binding_as_in_the_seed():
+    application = kafka_ui.kafka_ui_application("local", "kafka:9092", "SASL_PLAINTEXT", 8080, "", "LOGIN_FORM",
+                                                "admin", "pw", False, False, "",
+                                                {"sasl.mechanism": "PLAIN"}, {"kafka": {"update-metrics-rate-millis": 5000}})
+    assert env.kafka_ui_container_env(application) == {
+        "SERVER_PORT": "8080", "AUTH_TYPE": "LOGIN_FORM",
+        "KAFKA_CLUSTERS_0_NAME": "local", "KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS": "kafka:9092",
+        "KAFKA_CLUSTERS_0_READONLY": "false",
+        "KAFKA_CLUSTERS_0_PROPERTIES_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+        "KAFKA_CLUSTERS_0_PROPERTIES_SASL_MECHANISM": "PLAIN",
+        "KAFKA_UPDATEMETRICSRATEMILLIS": "5000",
+        "DYNAMIC_CONFIG_ENABLED": "false",
+        "SPRING_SECURITY_USER_NAME": "admin", "SPRING_SECURITY_USER_PASSWORD": "pw"}
