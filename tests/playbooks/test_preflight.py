@@ -253,3 +253,29 @@ all:
         assert result.returncode != 0, out
         assert f"host here: kafka_ui_version: kafka-ui {flavor} {version} needs Java {java} or newer" in out
         assert "Nothing was installed." in out
+
+
+DUPLICATE_ZOOKEEPER_IDS = """
+all:
+  children:
+    zookeeper:
+      hosts:
+        zk-a: {zookeeper_id: 1}
+        zk-b: {zookeeper_id: 1}
+    kafka:
+      hosts:
+        broker: {kafka_broker_id: 1}
+    kafka_ui:
+      hosts:
+        ui:
+"""
+
+
+@pytest.mark.parametrize("entry", ["site.yml", "playbooks/kafka_ui.yml", "playbooks/kafka.yml"])
+def test_every_entry_point_runs_the_whole_preflight_first(tmp_path, entry):
+    """Every entry point checks every role before changing anything: here ZooKeeper's ids stop the kafka-ui
+    and kafka playbooks run alone, as they stop site.yml."""
+    result = playbook(write_inventory(tmp_path, DUPLICATE_ZOOKEEPER_IDS), playbook=entry)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0 and "unreachable=0" in out, out
+    assert "host zk-b: zookeeper_id: 1 is also the id of zk-a." in out
