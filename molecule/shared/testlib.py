@@ -1,5 +1,6 @@
 """Helpers for the verify tests: talk to the test bed's services only through 127.0.0.1."""
 
+import contextlib
 import io
 import json
 import os
@@ -26,13 +27,20 @@ def playbook(path, *args, timeout=600):
                           capture_output=True, text=True, env=env, timeout=timeout)
 
 
-def reconverge_kafka_ui(scenario, settings=None):
-    """Re-run the scenario's converge for kafka-ui only, with ``settings`` as extra vars (none = the
-    inventory's own); fails the test when the run fails."""
-    extra = ["-e", json.dumps(settings)] if settings else []
+def _converge_kafka_ui(scenario, *extra):
     result = playbook(f"molecule/{scenario}/converge.yml", "--limit", "local-kafka-ui", "--tags", "kafka_ui", *extra)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    return result
+
+
+@contextlib.contextmanager
+def kafka_ui_converged_with(scenario, settings):
+    """Re-run the scenario's converge for kafka-ui only with ``settings`` as extra vars, yield them, and
+    converge the inventory's own settings back afterwards, whatever happened; a failed run fails the test."""
+    try:
+        _converge_kafka_ui(scenario, "-e", json.dumps(settings))
+        yield settings
+    finally:
+        _converge_kafka_ui(scenario)
 
 
 def host_var(name, var, default=None):

@@ -10,6 +10,9 @@ import subprocess
 import sys
 
 import pytest
+import yaml
+
+from conftest import load_plugin
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 UNREACHABLE = ["-e", "ansible_connection=ssh", "-e", "ansible_host=127.0.0.1", "-e", "ansible_port=9"]
@@ -19,9 +22,9 @@ UNREACHABLE = ["-e", "ansible_connection=ssh", "-e", "ansible_host=127.0.0.1", "
 OFFLINE = ["--skip-tags", "preflight_facts", "--vault-password-file", str(ROOT / "tests/vault/ci-test-only.vault-pass")]
 
 
-def playbook(inventory, *args, playbook="playbooks/preflight.yml", reach=UNREACHABLE):
+def playbook(inventory, *args, playbook="playbooks/preflight.yml", reach=UNREACHABLE, offline=OFFLINE):
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0")
-    return subprocess.run(["ansible-playbook", "-i", str(inventory), playbook, *reach, *OFFLINE, *args],
+    return subprocess.run(["ansible-playbook", "-i", str(inventory), playbook, *reach, *offline, *args],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -41,6 +44,24 @@ def test_site_syntax(env):
 def write_inventory(tmp_path, hosts_yaml):
     (tmp_path / "hosts.yml").write_text(hosts_yaml)
     return tmp_path / "hosts.yml"
+
+
+def stack(ui="ui:", zookeeper="zk: {zookeeper_id: 1}"):
+    """An inventory of the whole stack: ``zookeeper`` and ``ui`` are the host lines of those groups
+    (continuation lines indented to 8 spaces), beside one broker."""
+    return f"""
+all:
+  children:
+    zookeeper:
+      hosts:
+        {zookeeper}
+    kafka:
+      hosts:
+        broker: {{kafka_broker_id: 1}}
+    kafka_ui:
+      hosts:
+        {ui}
+"""
 
 
 def refused(tmp_path, hosts_yaml):
@@ -152,72 +173,32 @@ all:
 
 
 def test_two_services_claiming_one_port_on_a_host(tmp_path):
-    out = refused(tmp_path, """
-all:
-  children:
-    zookeeper:
-      hosts:
-        box: {zookeeper_id: 1, zookeeper_admin_server_enabled: true, zookeeper_admin_server_port: 8080}
-    kafka:
-      hosts:
-        broker: {kafka_broker_id: 1}
-    kafka_ui:
-      hosts:
-        box:
-""")
+    out = refused(tmp_path, stack(
+        ui="box:", zookeeper="box: {zookeeper_id: 1, zookeeper_admin_server_enabled: true, "
+                             "zookeeper_admin_server_port: 8080}"))
     assert ("host box: zookeeper_admin_server_port: port 8080 of zookeeper AdminServer is also kafka_ui_port of "
             "kafka-ui on this host") in out
     assert "Fix: change zookeeper_admin_server_port or kafka_ui_port" in out
 
 
 def test_kafka_ui_listener_missing_on_the_brokers(tmp_path):
-    out = refused(tmp_path, """
-all:
-  children:
-    zookeeper:
-      hosts:
-        zk: {zookeeper_id: 1}
-    kafka:
-      hosts:
-        broker: {kafka_broker_id: 1}
-    kafka_ui:
-      hosts:
-        ui: {kafka_ui_listener_name: EXTERNAL}
-""")
+    out = refused(tmp_path, stack(ui="ui: {kafka_ui_listener_name: EXTERNAL}"))
     assert "host ui: kafka_ui_listener_name: broker broker has no listener named EXTERNAL." in out
 
 
 def test_kafka_ui_login_without_password(tmp_path):
-    out = refused(tmp_path, """
-all:
-  children:
-    zookeeper:
-      hosts:
-        zk: {zookeeper_id: 1}
-    kafka:
-      hosts:
-        broker: {kafka_broker_id: 1}
-    kafka_ui:
-      hosts:
-        ui: {kafka_ui_auth_type: LOGIN_FORM}
-""")
+    out = refused(tmp_path, stack(ui="ui: {kafka_ui_auth_type: LOGIN_FORM}"))
     assert "host ui: kafka_ui_auth_password: is empty while kafka_ui_auth_type is LOGIN_FORM." in out
 
 
 def test_staging_needs_its_vault():
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1")
-    result = subprocess.run(["ansible-playbook", "-i", "inventories/staging", "playbooks/preflight.yml",
-                             *UNREACHABLE, "--skip-tags", "preflight_facts"],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    result = playbook(ROOT / "inventories/staging", "--skip-tags", "preflight_facts", offline=[])
     assert result.returncode != 0
     assert "vault" in (result.stdout + result.stderr).lower()
 
 
 def expected_java(flavor, version):
     """What the role should decide on this controller's distribution, from the role's own tables."""
-    import yaml  # noqa: PLC0415
-
-    from conftest import load_plugin  # noqa: PLC0415
     release = load_plugin("filter", "kafka_ui").kafka_ui_release(flavor, version)
     osr = dict(line.split("=", 1) for line in pathlib.Path("/etc/os-release").read_text().split("\n") if "=" in line)
     vars_file = ROOT / "roles/kafka_ui/vars" / f"Debian-{osr['VERSION_ID'].strip(chr(34))}.yml"
@@ -229,23 +210,11 @@ def expected_java(flavor, version):
 def test_kafka_ui_java_check_reads_the_hosts_distribution(tmp_path, flavor, version):
     """The facts play of the pre-flight, on a host that answers: this controller (connection local)."""
     java, available = expected_java(flavor, version)
-    inventory = write_inventory(tmp_path, f"""
-all:
-  children:
-    zookeeper:
-      hosts:
-        zk: {{zookeeper_id: 1}}
-    kafka:
-      hosts:
-        broker: {{kafka_broker_id: 1}}
-    kafka_ui:
-      hosts:
-        here: {{ansible_connection: local, ansible_python_interpreter: "{sys.executable}",
-               kafka_ui_flavor: {flavor}, kafka_ui_version: "{version}", kafka_ui_checksum: "sha256:{'0' * 64}"}}
-""")
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0")
-    result = subprocess.run(["ansible-playbook", "-i", str(inventory), "playbooks/preflight.yml"],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    inventory = write_inventory(tmp_path, stack(
+        ui=f"here: {{ansible_connection: local, ansible_python_interpreter: \"{sys.executable}\",\n"
+           f"        kafka_ui_flavor: {flavor}, kafka_ui_version: \"{version}\", "
+           f"kafka_ui_checksum: \"sha256:{'0' * 64}\"}}"))
+    result = playbook(inventory, reach=[], offline=[])
     out = result.stdout + result.stderr
     if available:
         assert result.returncode == 0, out
@@ -255,20 +224,7 @@ all:
         assert "Nothing was installed." in out
 
 
-DUPLICATE_ZOOKEEPER_IDS = """
-all:
-  children:
-    zookeeper:
-      hosts:
-        zk-a: {zookeeper_id: 1}
-        zk-b: {zookeeper_id: 1}
-    kafka:
-      hosts:
-        broker: {kafka_broker_id: 1}
-    kafka_ui:
-      hosts:
-        ui:
-"""
+DUPLICATE_ZOOKEEPER_IDS = stack(zookeeper="zk-a: {zookeeper_id: 1}\n        zk-b: {zookeeper_id: 1}")
 
 
 @pytest.mark.parametrize("entry", ["site.yml", "playbooks/kafka_ui.yml", "playbooks/kafka.yml"])

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from test_kafka_ui import URL, get
-from testlib import reconverge_kafka_ui
+from testlib import kafka_ui_converged_with
 
 testinfra_hosts = ["local-kafka-ui"]
 
@@ -22,11 +22,8 @@ def with_login():
     """Re-converge kafka-ui with LOGIN_FORM on (what staging and prod run), then back to the inventory."""
     login = {"kafka_ui_auth_type": "LOGIN_FORM", "kafka_ui_auth_username": "admin",
              "kafka_ui_auth_password": "test-only-password-123"}
-    try:
-        reconverge_kafka_ui("default", login)
+    with kafka_ui_converged_with("default", login):
         yield login
-    finally:
-        reconverge_kafka_ui("default")
 
 
 def test_login_form_guards_the_api(with_login, host):

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from test_kafka_ui import clusters_online
-from testlib import reconverge_kafka_ui, wait_for
+from testlib import kafka_ui_converged_with, wait_for
 
 testinfra_hosts = ["local-kafka-ui"]
 MARKER = "/var/lib/kafka-ui/kept-across-upgrades"
@@ -24,11 +24,8 @@ def provectus(host):
     if os.environ.get("ARTIFACTS", "testbed") == "testbed":  # else the role downloads provectus' release
         settings["kafka_ui_archive_src"] = str(pathlib.Path(os.environ["MOLECULE_PROJECT_DIRECTORY"], "testbed",
                                                             ".cache", "artifacts", "kafka-ui-api-v0.7.2.jar"))
-    try:
-        reconverge_kafka_ui("default", settings)
+    with kafka_ui_converged_with("default", settings):
         yield settings
-    finally:
-        reconverge_kafka_ui("default")
 
 
 def test_switch_to_provectus(provectus, host):
