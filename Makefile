@@ -11,7 +11,7 @@ export ANSIBLE_FORCE_COLOR ?= false
 # testbed (default): stand-ins and fixtures built here; upstream: the real Apache artifacts.
 export ARTIFACTS ?= testbed
 
-SCENARIOS := default zookeeper zookeeper-ensemble kafka-cluster
+SCENARIOS := default containers zookeeper zookeeper-ensemble kafka-cluster
 
 .PHONY: help venv host images fixtures lint unit test demo demo-down bench no-lab $(SCENARIOS:%=molecule-%) clean
 
@@ -42,6 +42,7 @@ ifeq ($(ARTIFACTS),testbed)
 	testbed/fixtures/zookeeper-archive/build.sh
 	testbed/standins/kafka/build.sh
 	testbed/standins/kafka-ui/build.sh
+	testbed/standins/images/build.sh
 endif
 
 lint: venv

@@ -105,9 +105,11 @@ def _auth_problems(args):
 
 
 def check(host, args):
-    """Every Problem of one kafka-ui host; ``args`` as the role's tasks/preflight.yml passes them."""
-    problems = _release_problems(args)
-    if bool(args.get("java_package")) != bool(args.get("java_binary")):
+    """Every Problem of one kafka-ui host; ``args`` as the role's tasks/preflight.yml passes them.
+    In container mode the image replaces the jar and Java, so their checks do not apply."""
+    container = args.get("deploy_mode") == "container"
+    problems = [] if container else _release_problems(args)
+    if not container and bool(args.get("java_package")) != bool(args.get("java_binary")):
         problems.append(Problem("kafka_ui_java_binary" if args.get("java_package") else "kafka_ui_java_package",
                                 "is empty while the other of kafka_ui_java_package / kafka_ui_java_binary is set.",
                                 "set both (the package and the path of its java), or neither to let the role "
@@ -119,11 +121,11 @@ def check(host, args):
 
 
 class ActionModule(_shared.PreflightAction):
-    """``kafka_ui_preflight: {flavor, version, mirror, archive_src, checksum, java_package, java_binary, port,
+    """``kafka_ui_preflight: {deploy_mode, flavor, version, mirror, archive_src, checksum, java_package, java_binary, port,
     cluster_name, kafka_group, kafka_hosts, bootstrap, kafka_properties, auth_type, username, password}``."""
 
     ROLE = ROLE
-    _VALID_ARGS = frozenset(("flavor", "version", "mirror", "archive_src", "checksum", "java_package", "java_binary",
+    _VALID_ARGS = frozenset(("deploy_mode", "flavor", "version", "mirror", "archive_src", "checksum", "java_package", "java_binary",
                              "port", "cluster_name", "kafka_group", "kafka_hosts", "bootstrap", "kafka_properties",
                              "auth_type", "username", "password"))
 

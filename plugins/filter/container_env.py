@@ -69,16 +69,18 @@ def _bitnami_name(key):
         plain = plain.replace(restored, dotted)
     if not _PLAIN_KEY.match(plain):
         raise AnsibleFilterError(
-            f"property {key!r} cannot be written as a bitnami KAFKA_CFG_ variable: the image turns every '_' "
-            "into '.' and lowercases the name. Use kafka_container_flavor confluent or drop the property.")
+            f"kafka_container_flavor bitnami: property {key!r} cannot be written as a KAFKA_CFG_ variable (the "
+            "image turns every '_' into '.' and lowercases the name). Drop it from kafka_server_properties_extra "
+            "or set kafka_container_flavor to confluent.")
     return "KAFKA_CFG_" + plain.replace(".", "_").upper()
 
 
 def _confluent_name(key):
     if not _PLAIN_KEY.match(key):
         raise AnsibleFilterError(
-            f"property {key!r} cannot be written as a cp-kafka KAFKA_ variable: names with '_', '-' or capitals "
-            "are escaped differently by Confluent's code and docs. Drop the property or use flavor bitnami.")
+            f"kafka_container_flavor confluent: property {key!r} cannot be written as a KAFKA_ variable (names "
+            "with '_', '-' or capitals are escaped differently by Confluent's code and docs). Drop it from "
+            "kafka_server_properties_extra or set kafka_container_flavor to bitnami.")
     name = "KAFKA_" + key.replace(".", "_").upper()
     if name in CONFLUENT_NOT_PROPERTIES:
         raise AnsibleFilterError(f"property {key!r} would become {name}, which cp-kafka reads as a JVM setting")
@@ -89,9 +91,9 @@ def kafka_container_env(properties, flavor, jvm=None):
     """server.properties (``{key: value}``) as the environment of a ``flavor`` image; ``jvm`` adds
     variables passed through as they are (KAFKA_HEAP_OPTS, KAFKA_OPTS)."""
     if flavor == "apache":
-        raise AnsibleFilterError("the apache/kafka image runs KRaft only (its launch script formats storage for "
-                                 "KRaft at every start), so it cannot run this ZooKeeper-mode broker. Use flavor "
-                                 "bitnami or confluent.")
+        raise AnsibleFilterError("kafka_container_flavor apache: the apache/kafka image runs KRaft only (its launch "
+                                 "script formats storage for KRaft at every start), so it cannot run this "
+                                 "ZooKeeper-mode broker. Set kafka_container_flavor to bitnami or confluent.")
     if flavor not in KAFKA_FLAVOURS:
         raise AnsibleFilterError(f"Kafka image flavor {flavor!r} is not one of {', '.join(KAFKA_FLAVOURS)}")
     naming = _bitnami_name if flavor == "bitnami" else _confluent_name
@@ -150,8 +152,9 @@ def zookeeper_container_env(settings, members, my_id, flavor):
         else:
             refused.append(key)
     if refused:
-        raise AnsibleFilterError(f"the {flavor} ZooKeeper image cannot be given: {', '.join(refused)}. "
-                                 "Remove these settings or choose the other image flavor.")
+        raise AnsibleFilterError(f"zookeeper_container_flavor {flavor}: the image has no variable for "
+                                 f"{', '.join(refused)}. Remove these settings (zookeeper_config_extra or the "
+                                 "role variable behind them) or choose the other zookeeper_container_flavor.")
     if flavor == "official":
         env["ZOO_MY_ID"] = str(my_id)
         env["ZOO_SERVERS"] = " ".join(f"server.{m['id']}={m['address']}:{m['quorum_port']}:{m['election_port']};"
@@ -199,6 +202,59 @@ def kafka_ui_container_env(application):
     return env
 
 
+_LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+
+
+def kafka_container_ports(listeners, network_names, publish_address=""):
+    """Docker port specs (``address:port:port``) for the listeners clients reach from outside the Docker
+    network: those advertising a host that is not one of the container's ``network_names``.
+
+    A listener advertising ``localhost`` (the seed's ``EXTERNAL://localhost:9094``) is published on
+    127.0.0.1 only; any other name on every interface, unless ``publish_address`` says otherwise.
+    The container port is the bound ``port``; the host port is the advertised one, which is what
+    clients connect to.
+    """
+    names = {str(name) for name in network_names or []}
+    ports = []
+    for listener in listeners or []:
+        host = str(listener.get("advertised_host") or "")
+        if not host or host in names:
+            continue
+        address = publish_address or ("127.0.0.1" if host in _LOOPBACK_NAMES else "0.0.0.0")
+        advertised_port = listener.get("advertised_port") or listener["port"]
+        ports.append(f"{address}:{advertised_port}:{listener['port']}")
+    return ports
+
+
+def container_network_aliases(names):
+    """The distinct, non-empty, non-loopback names a container answers to on its Docker network."""
+    aliases = []
+    for name in names or []:
+        name = str(name or "")
+        if name and name not in _LOOPBACK_NAMES and name not in aliases:
+            aliases.append(name)
+    return aliases
+
+
+def container_env_strings(env):
+    """An environment as Docker takes it: every value a string (booleans as true/false, lists
+    comma-joined); variables whose value is None or empty are left out, so the image's default applies."""
+    return {str(name): render_value(value) for name, value in (env or {}).items()
+            if value is not None and value != ""}
+
+
+def container_volumes(paths, prefix):
+    """Named volumes for the state paths of an image: ``{role: path}`` -> ``[{name, path, spec}]`` with
+    ``name`` = ``<prefix>-<role>``, in a stable order, ``spec`` being docker's ``name:path``."""
+    if not prefix:
+        raise AnsibleFilterError("the container volume prefix is empty: set the role's *_container_volume_prefix")
+    volumes = []
+    for role, path in sorted((paths or {}).items()):
+        name = f"{prefix}-{role}"
+        volumes.append({"name": name, "path": path, "spec": f"{name}:{path}"})
+    return volumes
+
+
 class FilterModule:
     """Container-mode environment filters."""
 
@@ -208,4 +264,8 @@ class FilterModule:
             "kafka_env_properties": kafka_env_properties,
             "zookeeper_container_env": zookeeper_container_env,
             "kafka_ui_container_env": kafka_ui_container_env,
+            "kafka_container_ports": kafka_container_ports,
+            "container_network_aliases": container_network_aliases,
+            "container_volumes": container_volumes,
+            "container_env_strings": container_env_strings,
         }

@@ -124,7 +124,7 @@ def test_bitnami_zookeeper_image():
 
 
 def test_bitnami_zookeeper_refuses_settings_it_has_no_variable_for():
-    with pytest.raises(AnsibleFilterError, match="cannot be given: globalOutstandingLimit"):
+    with pytest.raises(AnsibleFilterError, match="no variable for globalOutstandingLimit"):
         env.zookeeper_container_env({"globalOutstandingLimit": 1000}, members(1), 1, "bitnami")
 
 

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Builds the STAND-IN images (TEST DOUBLES) the container-mode tests run, because no image can be
+# pulled here. Each honours the environment contract of the image it stands in for and runs, inside:
+#   kafka-stack-testbed/zookeeper-official-standin:3.8.0   official "zookeeper" image rules, Debian's real ZooKeeper 3.8.0
+#   kafka-stack-testbed/kafka-bitnami-standin:3.9.0        bitnamilegacy/kafka rules, the Kafka stand-in broker
+#   kafka-stack-testbed/kafka-confluent-standin:3.9.0      confluentinc/cp-kafka rules, the Kafka stand-in broker
+#   kafka-stack-testbed/kafka-ui-standin:1.4.1             kafka-ui's relaxed binding, the kafka-ui stand-in jar
+# Needs the base images (testbed/images/build-base.sh) and the stand-in artifacts (testbed/standins/kafka,
+# testbed/standins/kafka-ui). An image is rebuilt only when its recipe (this directory and its input
+# artifact) changed: the recipe hash is a label on the image.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../../.." && pwd)
+artifacts=${ARTIFACT_DIR:-$root/testbed/.cache/artifacts}
+
+build() {  # tag, context dir, input artifact (copied into the context as $4), build args...
+  local tag=$1 dir=$2 input=$3 as=$4
+  shift 4
+  local recipe
+  recipe=$( (cat "$here/build.sh" "$dir"/* "$input"; echo "$@") | sha256sum | cut -c1-16)
+  if [[ "$(docker image inspect -f '{{ index .Config.Labels "kafka-stack.recipe" }}' "$tag" 2>/dev/null)" == "$recipe" ]]; then
+    echo "stand-in image $tag is up to date"
+    return
+  fi
+  local context
+  context=$(mktemp -d)
+  cp -r "$dir"/. "$context"/
+  [[ "$input" != /dev/null ]] && cp "$input" "$context/$as"
+  printf 'TEST DOUBLE built by the kafka-stack-ansible test bed (%s). See testbed/README.md.\n' "$tag" \
+    >"$context/README.test-double"
+  local args=()
+  for arg in "$@"; do args+=(--build-arg "$arg"); done
+  # The legacy builder's deprecation notice goes to stderr: show stderr only when the build fails.
+  if ! docker build -q --label "kafka-stack.recipe=$recipe" --label kafka-stack.test-double=true \
+      "${args[@]}" -t "$tag" "$context" >/dev/null 2>"$context.err"; then
+    cat "$context.err" >&2
+    rm -rf "$context" "$context.err"
+    exit 1
+  fi
+  rm -rf "$context" "$context.err"
+  echo "built stand-in image $tag"
+}
+
+none=/dev/null
+build kafka-stack-testbed/zookeeper-official-standin:3.8.0 "$here/zookeeper-official" "$none" unused
+build kafka-stack-testbed/kafka-bitnami-standin:3.9.0 "$here/kafka" "$artifacts/kafka_2.13-3.9.0.tgz" kafka-standin.tgz \
+  FLAVOR=bitnami DATA_DIR=/bitnami/kafka/data UID=1001
+build kafka-stack-testbed/kafka-confluent-standin:3.9.0 "$here/kafka" "$artifacts/kafka_2.13-3.9.0.tgz" kafka-standin.tgz \
+  FLAVOR=confluent DATA_DIR=/var/lib/kafka/data UID=1000
+build kafka-stack-testbed/kafka-ui-standin:1.4.1 "$here/kafka-ui" "$artifacts/api-v1.4.1.jar" api.jar

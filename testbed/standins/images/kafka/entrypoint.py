@@ -1,0 +1,79 @@
+"""STAND-IN entrypoint (test double) with the environment rules of two Kafka images, then the Kafka
+stand-in broker. Written from each image's documented behaviour (../shared/UPSTREAM-FACTS.md section D),
+independently of the role's plugins/filter/container_env.py, so the Molecule tests check one against the
+other.
+
+bitnami (bitnamilegacy/kafka, libkafka.sh): KAFKA_CFG_<X> -> property: prefix dropped, "_" -> ".",
+lowercased, then "sasl.ssl" -> "sasl_ssl", "sasl.plaintext" -> "sasl_plaintext" and
+"zookeeper.clientcnxnsocket" -> "zookeeper.clientCnxnSocket". ZooKeeper mode when
+KAFKA_CFG_ZOOKEEPER_CONNECT is set, KRaft when KAFKA_CFG_PROCESS_ROLES is; neither is an error.
+Config: /opt/bitnami/kafka/config/server.properties; data /bitnami/kafka/data.
+
+confluent (cp-kafka 7.9, configure + dub): KAFKA_ZOOKEEPER_CONNECT and KAFKA_ADVERTISED_LISTENERS are
+required (ZooKeeper mode); KAFKA_LISTENERS is derived from the advertised listeners (host -> 0.0.0.0)
+when unset; log.dirs defaults to /var/lib/kafka/data. KAFKA_<X> -> property: lowercased, "___" -> "-",
+"__" -> "_", "_" -> "." (a few KAFKA_* variables are JVM settings, not properties).
+Config: /etc/kafka/kafka.properties.
+"""
+
+import os
+import re
+import sys
+
+CONFLUENT_NOT_PROPERTIES = {"KAFKA_HEAP_OPTS", "KAFKA_OPTS", "KAFKA_JMX_OPTS", "KAFKA_JMX_PORT", "KAFKA_LOG4J_OPTS",
+                            "KAFKA_LOG4J_ROOT_LOGLEVEL", "KAFKA_LOG4J_LOGGERS", "KAFKA_TOOLS_LOG4J_LOGLEVEL",
+                            "KAFKA_JVM_PERFORMANCE_OPTS", "KAFKA_VERSION"}
+
+
+def die(message):
+    print(message, file=sys.stderr)
+    sys.exit(1)
+
+
+def bitnami(env):
+    props = {}
+    for name, value in env.items():
+        if not name.startswith("KAFKA_CFG_"):
+            continue
+        key = name[len("KAFKA_CFG_"):].replace("_", ".").lower()
+        key = key.replace("sasl.ssl", "sasl_ssl").replace("sasl.plaintext", "sasl_plaintext")
+        key = key.replace("zookeeper.clientcnxnsocket", "zookeeper.clientCnxnSocket")
+        props[key] = value
+    if "zookeeper.connect" not in props and "process.roles" not in props:
+        die("Kafka haven't been configured to work in either Raft or Zookeper mode. "
+            "Please make sure at least one of the modes is configured.")
+    if "process.roles" in props:
+        die("kafka stand-in image: KRaft mode (KAFKA_CFG_PROCESS_ROLES) is not emulated")
+    props.setdefault("log.dirs", "/bitnami/kafka/data")
+    return props, "/opt/bitnami/kafka/config/server.properties"
+
+
+def confluent(env):
+    for required in ("KAFKA_ZOOKEEPER_CONNECT", "KAFKA_ADVERTISED_LISTENERS"):
+        if not env.get(required):
+            die(f"{required} is required.")  # dub ensure
+    props = {}
+    for name, value in env.items():
+        if not name.startswith("KAFKA_") or name in CONFLUENT_NOT_PROPERTIES:
+            continue
+        key = name[len("KAFKA_"):].lower().replace("___", "-").replace("__", "\0").replace("_", ".")
+        props[key.replace("\0", "_")] = value
+    if "listeners" not in props:
+        props["listeners"] = re.sub(r"://[^:,]*:", "://0.0.0.0:", props["advertised.listeners"])
+    props.setdefault("log.dirs", "/var/lib/kafka/data")
+    return props, "/etc/kafka/kafka.properties"
+
+
+def main():
+    flavor = os.environ.get("STANDIN_FLAVOR", "")
+    print(f"Kafka STAND-IN image (test double of the {flavor} image; NOT Kafka)", file=sys.stderr, flush=True)
+    props, path = {"bitnami": bitnami, "confluent": confluent}[flavor](dict(os.environ))
+    with open(path, "w") as out:
+        out.write(f"# written by the {flavor} stand-in entrypoint from the environment\n")
+        for key in sorted(props):
+            out.write(f"{key}={props[key]}\n")
+    os.execv("/opt/kafka/bin/kafka-server-start.sh", ["kafka-server-start.sh", path])
+
+
+if __name__ == "__main__":
+    main()
