@@ -28,14 +28,14 @@ def playbook(inventory, *args, playbook="playbooks/preflight.yml", reach=UNREACH
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
-@pytest.mark.parametrize("env", ["local", "dev", "staging", "prod"])
+@pytest.mark.parametrize("env", ["local", "local-containers", "dev", "staging", "prod"])
 def test_every_inventory_passes_preflight_without_contacting_hosts(env):
     result = playbook(ROOT / "inventories" / env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "unreachable=0" in result.stdout and "failed=0" in result.stdout
 
 
-@pytest.mark.parametrize("env", ["local", "dev", "staging", "prod"])
+@pytest.mark.parametrize("env", ["local", "local-containers", "dev", "staging", "prod"])
 def test_site_syntax(env):
     result = playbook(ROOT / "inventories" / env, "--syntax-check", playbook="site.yml")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -235,3 +235,28 @@ def test_every_entry_point_runs_the_whole_preflight_first(tmp_path, entry):
     out = result.stdout + result.stderr
     assert result.returncode != 0 and "unreachable=0" in out, out
     assert "host zk-b: zookeeper_id: 1 is also the id of zk-a." in out
+
+
+def test_container_mode_refuses_the_kraft_only_apache_image(tmp_path):
+    result = playbook(write_inventory(tmp_path, stack()), "-e", "kafka_stack_deploy_mode=container",
+                      "-e", "kafka_container_flavor=apache")
+    out = result.stdout + result.stderr
+    assert result.returncode != 0 and "unreachable=0" in out
+    assert "fatal: [broker]" in out
+    assert "kafka_container_flavor apache: the apache/kafka image runs KRaft only" in out
+    assert "Set kafka_container_flavor to bitnami or confluent." in out
+
+
+@pytest.mark.parametrize("hosts, message", [
+    (stack(zookeeper="zk: {zookeeper_id: 1, zookeeper_container_flavor: bitnami, "
+                     "zookeeper_config_extra: {globalOutstandingLimit: 1000}}"),
+     "zookeeper_container_flavor bitnami: the image has no variable for globalOutstandingLimit"),
+    (stack().replace("broker: {kafka_broker_id: 1}",
+                     "broker: {kafka_broker_id: 1, kafka_server_properties_extra: {my_custom.setting: 1}}"),
+     "kafka_container_flavor bitnami: property 'my_custom.setting' cannot be written as a KAFKA_CFG_ variable"),
+])
+def test_container_mode_refuses_settings_the_image_flavour_cannot_take(tmp_path, hosts, message):
+    result = playbook(write_inventory(tmp_path, hosts), "-e", "kafka_stack_deploy_mode=container")
+    out = result.stdout + result.stderr
+    assert result.returncode != 0 and "unreachable=0" in out
+    assert message in out

@@ -141,3 +141,71 @@ def test_kafka_ui_relaxed_binding_as_in_the_seed():
         "KAFKA_UPDATEMETRICSRATEMILLIS": "5000",
         "DYNAMIC_CONFIG_ENABLED": "false",
         "SPRING_SECURITY_USER_NAME": "admin", "SPRING_SECURITY_USER_PASSWORD": "pw"}
+
+
+def test_kafka_ports_publish_what_is_advertised_outside_the_network():
+    listeners = SEED + [{"name": "PUBLIC", "port": 9095, "protocol": "PLAINTEXT", "advertised_host": "kafka.example.com",
+                         "advertised_port": 19095}]
+    assert env.kafka_container_ports(listeners, ["kafka"]) == [
+        "127.0.0.1:9094:9094",            # EXTERNAL://localhost:9094: loopback only, as the seed means it
+        "0.0.0.0:19095:9095"]             # another name: every interface, on the advertised port
+    assert env.kafka_container_ports(listeners, ["kafka"], "10.0.0.5") == ["10.0.0.5:9094:9094", "10.0.0.5:19095:9095"]
+    # A listener without advertised_host advertises the container's own name: network only.
+    assert env.kafka_container_ports([{"name": "PLAINTEXT", "port": 9092, "protocol": "PLAINTEXT"}], ["kafka"]) == []
+
+
+def test_network_aliases_skip_loopback_empty_and_repeated_names():
+    assert env.container_network_aliases(["kafka", "kafka", "", None, "localhost", "broker1"]) == ["kafka", "broker1"]
+
+
+def test_volumes_are_named_after_the_prefix_and_role():
+    assert env.container_volumes({"datalog": "/datalog", "data": "/data"}, "zookeeper") == [
+        {"name": "zookeeper-data", "path": "/data", "spec": "zookeeper-data:/data"},
+        {"name": "zookeeper-datalog", "path": "/datalog", "spec": "zookeeper-datalog:/datalog"}]
+    with pytest.raises(AnsibleFilterError, match="volume prefix is empty"):
+        env.container_volumes({"data": "/data"}, "")
+
+
+def test_env_strings_for_docker():
+    assert env.container_env_strings({"A": 256, "B": True, "C": ["x", "y"], "D": "", "E": None}) == {
+        "A": "256", "B": "true", "C": "x,y"}
+
+
+# The stand-in images' entrypoints are separate implementations of the images' rules, written from the
+# images' documentation (testbed/standins/images). The role's filters must agree with them.
+
+def load_standin(path, name):
+    import importlib.util
+    import pathlib
+    spec = importlib.util.spec_from_file_location(name, pathlib.Path(__file__).parents[2] / path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("flavor", ["bitnami", "confluent"])
+def test_stand_in_kafka_entrypoint_reads_back_what_the_filter_writes(flavor):
+    entrypoint = load_standin("testbed/standins/images/kafka/entrypoint.py", "kafka_standin_entrypoint")
+    props = seed_properties()
+    rendered = env.kafka_container_env(props, flavor, {"KAFKA_HEAP_OPTS": "-Xmx512m"})
+    read, _ = getattr(entrypoint, flavor)(dict(rendered, PATH="/usr/bin"))
+    assert read == props
+
+
+def test_stand_in_kafka_ui_entrypoint_binds_back_what_the_filter_writes():
+    entrypoint = load_standin("testbed/standins/images/kafka-ui/entrypoint.py", "kafka_ui_standin_entrypoint")
+    application = kafka_ui.kafka_ui_application("local", "kafka:9092", "SASL_SSL", 8080, "", "LOGIN_FORM",
+                                                "admin", "pw", True, False, "", {"sasl.mechanism": "PLAIN"}, None)
+    bound = {}
+    for name, value in env.kafka_ui_container_env(application).items():
+        assert entrypoint.bind(name.split("_"), entrypoint.SCHEMA, bound, value), name
+    assert bound == stringify(application)
+
+
+def stringify(node):
+    """Every scalar as an environment variable carries it (Spring converts them back when binding)."""
+    if isinstance(node, dict):
+        return {key: stringify(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [stringify(value) for value in node]
+    return str(node).lower() if isinstance(node, bool) else str(node)
