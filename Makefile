@@ -8,8 +8,14 @@ PYTHON ?= python3
 export ANSIBLE_HOME := $(CURDIR)/.ansible
 export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_FORCE_COLOR ?= false
+# `make demo` probes upstream (auto) unless ARTIFACTS is given; the tests default to the test bed.
+DEMO_ARTIFACTS := $(or $(ARTIFACTS),auto)
 # testbed (default): stand-ins and fixtures built here; upstream: the real Apache artifacts.
 export ARTIFACTS ?= testbed
+# make demo: host (default) = the roles install the services in systemd containers (inventories/local);
+# container = the roles run the services as containers of their images (inventories/local-containers).
+MODE ?= host
+DEMO_INVENTORY := $(if $(filter container,$(MODE)),inventories/local-containers,inventories/local)
 
 SCENARIOS := default containers zookeeper zookeeper-ensemble kafka-cluster
 
@@ -17,6 +23,7 @@ SCENARIOS := default containers zookeeper zookeeper-ensemble kafka-cluster
 
 help:
 	@echo "make demo       deploy the stack to the local lab (Docker containers on this machine)"
+	@echo "make demo MODE=container   the same stack as containers of the images (the seed's compose, done right)"
 	@echo "make demo-down  remove the local lab"
 	@echo "make test       lint + unit tests + every Molecule scenario ($(SCENARIOS))"
 	@echo "make bench      cold converge, no-op re-run and fact-gathering floor of the local stack"
@@ -55,10 +62,12 @@ unit: venv
 $(SCENARIOS:%=molecule-%): molecule-%: venv fixtures
 	molecule test --scenario-name $*
 
-# The default scenario publishes 2181, 9094 and 8080 on 127.0.0.1, as the lab of `make demo` does.
+# The default and containers scenarios publish 2181, 9094 and 8080 on 127.0.0.1, as the lab of
+# `make demo` does (either mode).
 no-lab: host
-	@if docker ps -q --filter label=kafka-stack.lab=local | grep -q .; then \
-	  echo "The local lab (make demo) holds 127.0.0.1:2181/9094/8080, which the default scenario needs." >&2; \
+	@if docker ps -q --filter label=kafka-stack.lab=local | grep -q . \
+	    || docker ps -q --filter label=kafka-stack.cluster=local | grep -q .; then \
+	  echo "The local lab (make demo) holds 127.0.0.1:2181/9094/8080, which the scenarios need." >&2; \
 	  echo "Remove it first with: make demo-down" >&2; exit 1; fi
 
 test: no-lab lint unit
@@ -67,17 +76,24 @@ test: no-lab lint unit
 	  $(MAKE) --no-print-directory molecule-$$scenario; \
 	done
 
+# The other mode's lab holds the same ports: refuse rather than remove it (and its data) unasked.
 demo: venv images
-	ansible-playbook playbooks/local_lab.yml
-	extra=$$(testbed/bin/demo-artifacts) && \
-	ansible-playbook -i inventories/local site.yml $$extra && \
-	ansible-playbook playbooks/local_lab.yml --tags summary $$extra
+	@other=$(if $(filter container,$(MODE)),kafka-stack.lab=local,kafka-stack.cluster=local); \
+	if docker ps -q --filter label=$$other | grep -q .; then \
+	  echo "The local lab of the other mode is running and holds 127.0.0.1:2181/9094/8080." >&2; \
+	  echo "Remove it first with: make demo-down" >&2; exit 1; fi
+	ansible-playbook -i $(DEMO_INVENTORY) playbooks/local_lab.yml
+	extra=$$(MODE=$(MODE) ARTIFACTS=$(DEMO_ARTIFACTS) testbed/bin/demo-artifacts) && \
+	ansible-playbook -i $(DEMO_INVENTORY) site.yml $$extra && \
+	ansible-playbook -i $(DEMO_INVENTORY) playbooks/local_lab.yml --tags summary $$extra
 
 bench: venv images
 	testbed/bin/bench
 
+# Removes the lab of both modes (containers, and in container mode the named volumes and network).
 demo-down: venv
-	ansible-playbook playbooks/local_lab.yml -e local_lab_state=absent
+	ansible-playbook -i inventories/local playbooks/local_lab.yml -e local_lab_state=absent
+	ansible-playbook -i inventories/local-containers playbooks/local_lab.yml -e local_lab_state=absent
 
 clean:
 	rm -rf .ansible testbed/.cache

@@ -45,7 +45,7 @@ def ids():
 def expected_images():
     """The images the converge used: the test bed's stand-ins, or the role defaults (ARTIFACTS=upstream)."""
     source = os.environ.get("ARTIFACTS", "testbed")
-    with open(os.path.join(PROJECT, f"testbed/vars/artifacts-{source}.yml")) as handle:
+    with open(os.path.join(PROJECT, f"testbed/vars/images-{source}.yml")) as handle:
         chosen = yaml.safe_load(handle) or {}
     images = {}
     for role, var, flavor in (("zookeeper", "zookeeper_container_images", "official"),
