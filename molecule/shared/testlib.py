@@ -67,6 +67,31 @@ def restart_order_after_change(names, service, config_path, changed_line):
     return sorted(started, key=started.get)
 
 
+def external_to_internal(in_client, external, internal, prefix):
+    """Produce one record from this machine on ``external``; a consumer group in the client container
+    on the Docker network must read it on ``internal``."""
+    import uuid
+
+    import kafka_client
+
+    topic, value = f"{prefix}-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+    kafka_client.produce(external, topic, value)
+    code, output = in_client("consume", internal, topic, value, f"group-{topic}")
+    assert code == 0, output
+
+
+def internal_to_external(in_client, external, internal, prefix):
+    """Produce one record in the client container on ``internal``; this machine must read it on ``external``."""
+    import uuid
+
+    import kafka_client
+
+    topic, value = f"{prefix}-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+    code, output = in_client("produce", internal, topic, value)
+    assert code == 0, output
+    assert kafka_client.consume(external, topic, value)
+
+
 def four_letter(port, command, timeout=5.0):
     """Send a ZooKeeper four-letter word to 127.0.0.1:port; '' when nothing answers."""
     try:

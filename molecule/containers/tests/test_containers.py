@@ -15,8 +15,8 @@ import pytest
 import yaml
 from kazoo.client import KazooClient
 
-import kafka_client
-from testlib import LOOPBACK, client_container, four_letter, playbook, wait_for
+from testlib import (LOOPBACK, client_container, external_to_internal, four_letter, internal_to_external, playbook,
+                     wait_for)
 
 SCENARIO = "molecule/containers/converge.yml"
 NETWORK = "kafka-stack-local"
@@ -208,17 +208,11 @@ def test_kafka_ui_environment_and_cluster_online():
 
 
 def test_produce_on_localhost_9094_consume_on_kafka_9092_from_the_network(in_client):
-    topic, value = f"seed-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
-    kafka_client.produce(EXTERNAL, topic, value)
-    code, output = in_client("consume", INTERNAL, topic, value, f"group-{topic}")
-    assert code == 0, output
+    external_to_internal(in_client, EXTERNAL, INTERNAL, "seed")
 
 
 def test_produce_on_kafka_9092_consume_on_localhost_9094(in_client):
-    topic, value = f"seed-back-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
-    code, output = in_client("produce", INTERNAL, topic, value)
-    assert code == 0, output
-    assert kafka_client.consume(EXTERNAL, topic, value)
+    internal_to_external(in_client, EXTERNAL, INTERNAL, "seed-back")
 
 
 def test_a_rerun_recreates_nothing():
@@ -278,10 +272,7 @@ def test_confluent_flavour_keeps_the_seed_promises(in_client):
         assert env["KAFKA_LOG_DIRS"] == "/var/lib/kafka/data"
         assert named_volumes(KAFKA) == ["kafka-cp-data"]
         assert meta_properties()["cluster.id"] == before_cluster
-        topic, value = f"cp-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
-        kafka_client.produce(EXTERNAL, topic, value)
-        code, output = in_client("consume", INTERNAL, topic, value, f"group-{topic}")
-        assert code == 0, output
+        external_to_internal(in_client, EXTERNAL, INTERNAL, "cp")
     finally:
         converge()
     assert "KAFKA_CFG_BROKER_ID" in env_of(KAFKA)

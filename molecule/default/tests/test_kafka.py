@@ -6,15 +6,12 @@ run unchanged against Apache Kafka (ARTIFACTS=upstream) and against the test bed
 
 import hashlib
 import json
-import os
 import socket
-import uuid
 
 import pytest
 from kazoo.client import KazooClient
 
-import kafka_client
-from testlib import client_container, playbook
+from testlib import client_container, external_to_internal, internal_to_external, playbook
 
 testinfra_hosts = ["local-kafka"]
 BROKER, CLIENT = "kafka", "local-zookeeper"   # the broker's name on the network; a container to run clients
@@ -83,17 +80,11 @@ def test_zookeeper_registration_equals_advertised_listeners(host):
 
 
 def test_external_to_internal(in_client):
-    topic, value = f"ext-to-int-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
-    kafka_client.produce(EXTERNAL, topic, value)
-    code, output = in_client("consume", INTERNAL, topic, value, f"group-{topic}")
-    assert code == 0, output
+    external_to_internal(in_client, EXTERNAL, INTERNAL, "ext-to-int")
 
 
 def test_internal_to_external(in_client):
-    topic, value = f"int-to-ext-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
-    code, output = in_client("produce", INTERNAL, topic, value)
-    assert code == 0, output
-    assert kafka_client.consume(EXTERNAL, topic, value)
+    internal_to_external(in_client, EXTERNAL, INTERNAL, "int-to-ext")
 
 
 def test_bad_listeners_fail_in_preflight_and_leave_the_broker_untouched(host):
