@@ -236,6 +236,32 @@ def container_network_aliases(names):
     return aliases
 
 
+def container_port_claims(ports, service, var, connection, address):
+    """The host ports a container publishes, as pre-flight port claims ``[{service, var, port, bind,
+    engine}]``. ``engine`` names the Docker engine the inventory host's connection reaches (``connection``
+    local: the controller's; else ``address``, its ansible_host), so that containers of different
+    inventory hosts on one engine are compared. Specs: ``[ip:]host:container[/proto]``; a spec without a
+    host port (Docker picks one) claims nothing."""
+    engine = "the controller" if connection == "local" else str(address)
+    claims = []
+    for spec in ports or []:
+        text = str(spec).split("/", 1)[0]
+        if text.startswith("["):  # [ipv6]:host:container
+            address, _, rest = text[1:].partition("]:")
+            parts = [address] + rest.split(":")
+        else:
+            parts = text.split(":")
+        if len(parts) == 3:
+            bind, host_port = parts[0], parts[1]
+        elif len(parts) == 2:
+            bind, host_port = "", parts[0]
+        else:
+            continue
+        if host_port:
+            claims.append({"service": service, "var": var, "port": host_port, "bind": bind, "engine": engine})
+    return claims
+
+
 def container_env_strings(env):
     """An environment as Docker takes it: every value a string (booleans as true/false, lists
     comma-joined); variables whose value is None or empty are left out, so the image's default applies."""
@@ -268,4 +294,5 @@ class FilterModule:
             "container_network_aliases": container_network_aliases,
             "container_volumes": container_volumes,
             "container_env_strings": container_env_strings,
+            "container_port_claims": container_port_claims,
         }

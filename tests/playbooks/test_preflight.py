@@ -260,3 +260,12 @@ def test_container_mode_refuses_settings_the_image_flavour_cannot_take(tmp_path,
     out = result.stdout + result.stderr
     assert result.returncode != 0 and "unreachable=0" in out
     assert message in out
+
+
+def test_container_mode_ensemble_on_one_docker_engine_needs_its_own_host_ports(tmp_path):
+    ensemble = ("zk1: {zookeeper_id: 1}\n        zk2: {zookeeper_id: 2}\n        zk3: {zookeeper_id: 3, "
+                "zookeeper_container_published_ports: []}")
+    out = refused(tmp_path, stack(zookeeper=ensemble) + "  vars: {kafka_stack_deploy_mode: container}\n")
+    assert ("host zk1: zookeeper_container_published_ports: port 2181 published by the ZooKeeper container is also "
+            "published by the ZooKeeper container of zk2") in out
+    assert "host zk3" not in out

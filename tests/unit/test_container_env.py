@@ -209,3 +209,31 @@ def stringify(node):
     if isinstance(node, list):
         return [stringify(value) for value in node]
     return str(node).lower() if isinstance(node, bool) else str(node)
+
+
+def test_port_claims_from_docker_port_specs():
+    claims = env.container_port_claims(["127.0.0.1:2181:2181", "9094:9094/tcp", "[::1]:8080:8080", "9092",
+                                        "127.0.0.1::9999"], "ZooKeeper container", "v", "local", "ignored")
+    assert [(c["bind"], c["port"], c["engine"]) for c in claims] == [
+        ("127.0.0.1", "2181", "the controller"), ("", "9094", "the controller"), ("::1", "8080", "the controller")]
+    assert env.container_port_claims(["1:1"], "s", "v", "ssh", "docker1")[0]["engine"] == "docker1"
+
+
+stack = load_plugin("action", "stack_preflight")
+
+
+def test_containers_of_two_hosts_publishing_one_port_on_one_engine_clash():
+    zk1 = env.container_port_claims(["127.0.0.1:2181:2181"], "ZooKeeper container", "zookeeper_container_published_ports",
+                                    "local", "zk1")
+    zk2 = env.container_port_claims(["2181:2181"], "ZooKeeper container", "zookeeper_container_published_ports",
+                                    "local", "zk2")
+    zk3 = env.container_port_claims(["2181:2181"], "ZooKeeper container", "zookeeper_container_published_ports",
+                                    "ssh", "other-docker-host")
+    problems = stack.check("zk1", zk1, {"zk1": zk1, "zk2": zk2, "zk3": zk3})
+    assert [p.render("zk1") for p in problems] == [
+        "host zk1: zookeeper_container_published_ports: port 2181 published by the ZooKeeper container is also "
+        "published by the ZooKeeper container of zk2 (zookeeper_container_published_ports) on the Docker engine of "
+        "the controller; the second container would fail to start. Fix: give each container on one Docker engine "
+        "its own host port in zookeeper_container_published_ports."]
+    other_address = env.container_port_claims(["127.0.0.2:2181:2181"], "s", "v", "local", "zk4")
+    assert stack.check("zk1", zk1, {"zk4": other_address}) == []
