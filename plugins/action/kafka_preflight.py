@@ -14,6 +14,9 @@ PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 # kafka.cluster.EndPoint.uriParseExp
 _ENDPOINT = re.compile(r"^(.*)://\[?([0-9a-zA-Z\-%._:]*)\]?:(-?[0-9]+)$")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+LISTENER_KEYS = {"name", "port", "protocol", "advertised_host", "advertised_port", "bind_address", "sasl_mechanisms",
+                 "inter_broker_mechanism"}
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 
 
 # Legacy plugin directories are no package: reach plugins/module_utils by path.
@@ -152,6 +155,73 @@ def kafka_startup_check(props):
     return advertised
 
 
+def _jaas_check(props, jvm_options):
+    """Kafka's JaasContext rule: every mechanism enabled on a SASL listener needs a login context, either
+    the listener-scoped ``sasl.jaas.config`` of that mechanism or a static JAAS file."""
+    if "java.security.auth.login.config" in (jvm_options or ""):
+        return
+    for name, protocol in _protocol_map(props).items():
+        if not protocol.startswith("SASL_"):
+            continue
+        prefix = f"listener.name.{name.lower()}"
+        enabled = props.get(f"{prefix}.sasl.enabled.mechanisms") or props.get("sasl.enabled.mechanisms") or "GSSAPI"
+        for mechanism in filter(None, (m.strip() for m in enabled.split(","))):
+            if not props.get(f"{prefix}.{mechanism.lower()}.sasl.jaas.config"):
+                raise KafkaRefusal(
+                    f"Could not find a 'KafkaServer' or '{name.lower()}.KafkaServer' entry in the JAAS configuration. "
+                    "System property 'java.security.auth.login.config' is not set", "kafka_listeners",
+                    f"give listener {name} sasl_mechanisms (the role then renders {prefix}.<mechanism>.sasl.jaas.config "
+                    "for each), and do not remove those properties in kafka_server_properties_extra.")
+
+
+def _security_problems(listeners, inter_name, properties, sasl):
+    """The listener model's SASL and TLS settings; ``sasl`` holds the broker's credentials and PLAIN users."""
+    problems = []
+    for listener in listeners:
+        name, protocol = listener.get("name"), str(listener.get("protocol", ""))
+        mechanisms = listener.get("sasl_mechanisms")
+        if not protocol.startswith("SASL_"):
+            if mechanisms:
+                problems.append(Problem("kafka_listeners", f"listener {name} has sasl_mechanisms but protocol {protocol}, "
+                                        "so they would be ignored.",
+                                        f"set the protocol of {name} to SASL_SSL or SASL_PLAINTEXT, or remove "
+                                        "sasl_mechanisms."))
+        elif not isinstance(mechanisms, list) or not mechanisms:
+            problems.append(Problem("kafka_listeners", f"listener {name} ({protocol}) has no sasl_mechanisms.",
+                                    f"add sasl_mechanisms to listener {name}, e.g. [SCRAM-SHA-512] "
+                                    f"(one or more of {', '.join(SASL_MECHANISMS)})."))
+        else:
+            unknown = [m for m in mechanisms if m not in SASL_MECHANISMS]
+            if unknown:
+                problems.append(Problem("kafka_listeners", f"listener {name}: sasl_mechanisms {', '.join(map(str, unknown))} "
+                                        "cannot be configured by this role.",
+                                        f"use {', '.join(SASL_MECHANISMS)}."))
+            chosen = listener.get("inter_broker_mechanism")
+            if chosen and chosen not in mechanisms:
+                problems.append(Problem("kafka_listeners", f"listener {name}: inter_broker_mechanism {chosen} is not "
+                                        "one of its sasl_mechanisms.", f"choose one of {', '.join(mechanisms)}."))
+            if name == inter_name:
+                for var in ("kafka_sasl_inter_broker_username", "kafka_sasl_inter_broker_password"):
+                    if not sasl.get(var):
+                        problems.append(Problem(var, f"is empty while the inter-broker listener {name} uses {protocol}: "
+                                                "the brokers could not log in to each other.",
+                                                f"set {var} (the password in the inventory's vault: "
+                                                "ansible-vault encrypt_string)."))
+            elif "PLAIN" in mechanisms and not sasl.get("kafka_sasl_plain_users"):
+                problems.append(Problem("kafka_sasl_plain_users", f"is empty while listener {name} accepts PLAIN: only "
+                                        "the broker's own user could log in there.",
+                                        "list the client users and their passwords (vault) in kafka_sasl_plain_users.",
+                                        fatal=False))
+        if protocol in ("SSL", "SASL_SSL"):
+            scoped = f"listener.name.{str(name).lower()}.ssl.keystore.location"
+            if not properties.get(scoped) and not properties.get("ssl.keystore.location"):
+                problems.append(Problem("kafka_listeners", f"listener {name} ({protocol}) has no key material: neither "
+                                        f"{scoped} nor ssl.keystore.location is set.",
+                                        "set the keystore (type, location, passwords) in kafka_server_properties_extra; "
+                                        "the role does not manage TLS files yet."))
+    return problems
+
+
 def _model_problems(listeners):
     problems = []
     if not isinstance(listeners, list) or not listeners:
@@ -161,10 +231,10 @@ def _model_problems(listeners):
         if not isinstance(listener, dict):
             problems.append(Problem(where, f"{listener!r} is not a dict.", "write {name, port, protocol}."))
             continue
-        unknown = set(listener) - {"name", "port", "protocol", "advertised_host", "advertised_port", "bind_address"}
+        unknown = set(listener) - LISTENER_KEYS
         if unknown:
             problems.append(Problem(where, f"unknown keys {', '.join(sorted(unknown))}.",
-                                    "use name, port, protocol, advertised_host, advertised_port, bind_address."))
+                                    f"use {', '.join(sorted(LISTENER_KEYS))}."))
         if not _NAME.match(str(listener.get("name", ""))):
             problems.append(Problem(where, f"name {listener.get('name')!r} is not a listener name.",
                                     "use letters, digits and _ (e.g. PLAINTEXT, EXTERNAL)."))
@@ -180,18 +250,22 @@ def _model_problems(listeners):
     return problems
 
 
-def check(host, listeners, properties, brokers, zookeeper_hosts):
-    """Every Problem of one broker. ``brokers``: [{host, broker_id, advertised: "NAME://h:p,..."}]."""
+def check(host, listeners, properties, brokers, zookeeper_hosts, sasl=None, jvm_options=""):
+    """Every Problem of one broker. ``brokers``: [{host, broker_id, advertised: "NAME://h:p,..."}];
+    ``sasl``: {kafka_sasl_inter_broker_username, kafka_sasl_inter_broker_password, kafka_sasl_plain_users}."""
     problems = _model_problems(listeners)
+    if not problems:
+        problems = _security_problems(listeners, properties.get("inter.broker.listener.name"), properties, sasl or {})
     if not zookeeper_hosts:
         problems.append(Problem("groups", "inventory group 'zookeeper' is empty, so zookeeper.connect cannot be "
                                 "built.", "put the ZooKeeper hosts in group 'zookeeper'."))
-    if problems:
+    if [p for p in problems if p.fatal]:
         return problems
     try:
         kafka_startup_check(properties)
+        _jaas_check(properties, jvm_options)
     except KafkaRefusal as refusal:
-        return [Problem(refusal.var, f"Kafka would refuse to start: {refusal.message}", refusal.fix)]
+        return problems + [Problem(refusal.var, f"Kafka would refuse to start: {refusal.message}", refusal.fix)]
     me = next((b for b in brokers if b["host"] == host), None)
     if me is None:
         return [Problem("groups", "the host runs the kafka role but is not in group 'kafka'.",
@@ -213,11 +287,11 @@ def check(host, listeners, properties, brokers, zookeeper_hosts):
 
 
 class ActionModule(_shared.PreflightAction):
-    """``kafka_preflight: {listeners, properties, brokers, zookeeper_hosts}``."""
+    """``kafka_preflight: {listeners, properties, brokers, zookeeper_hosts, sasl, jvm_options}``."""
 
     ROLE = ROLE
-    _VALID_ARGS = frozenset(("listeners", "properties", "brokers", "zookeeper_hosts"))
+    _VALID_ARGS = frozenset(("listeners", "properties", "brokers", "zookeeper_hosts", "sasl", "jvm_options"))
 
     def problems(self, host, args):
         return check(host, args.get("listeners"), args.get("properties") or {}, args.get("brokers") or [],
-                     args.get("zookeeper_hosts") or [])
+                     args.get("zookeeper_hosts") or [], args.get("sasl") or {}, args.get("jvm_options") or "")

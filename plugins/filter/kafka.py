@@ -52,6 +52,59 @@ def kafka_listener_properties(listeners, inter_broker_listener_name, default_hos
 
 
 
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+_LOGIN_MODULES = {"PLAIN": "org.apache.kafka.common.security.plain.PlainLoginModule",
+                  "SCRAM-SHA-256": "org.apache.kafka.common.security.scram.ScramLoginModule",
+                  "SCRAM-SHA-512": "org.apache.kafka.common.security.scram.ScramLoginModule"}
+
+
+def _jaas_option(key, value):
+    """One JAAS option as it must stand in server.properties: quoted and escaped for JAAS (\\ and \"),
+    then for java.util.Properties (which reads a backslash as an escape)."""
+    jaas = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f' {key}="{jaas}"'.replace("\\", "\\\\")
+
+
+def kafka_listener_sasl_properties(listeners, inter_broker_listener_name, inter_broker_username="",
+                                   inter_broker_password="", plain_users=None):
+    """Listener-scoped SASL properties of the SASL_PLAINTEXT and SASL_SSL listeners.
+
+    For each such listener ``sasl.enabled.mechanisms`` and, per mechanism, a ``sasl.jaas.config``: the
+    broker's own credentials on the inter-broker listener (its client side), and for PLAIN the users it
+    accepts (``user_<name>``). On a SASL inter-broker listener ``sasl.mechanism.inter.broker.protocol``
+    is the listener's ``inter_broker_mechanism``, or its first mechanism. A listener without valid
+    mechanisms gets nothing here: the pre-flight (plugins/action/kafka_preflight.py) reports it, naming
+    the listener, before any host changes.
+    """
+    props = {}
+    for listener in listeners or []:
+        protocol = str(listener.get("protocol", ""))
+        if not protocol.startswith("SASL_"):
+            continue
+        name = str(listener.get("name", ""))
+        mechanisms = [str(m) for m in listener.get("sasl_mechanisms") or []]
+        if not mechanisms or [m for m in mechanisms if m not in SASL_MECHANISMS]:
+            continue
+        prefix = f"listener.name.{name.lower()}"
+        props[f"{prefix}.sasl.enabled.mechanisms"] = ",".join(mechanisms)
+        inter = name == inter_broker_listener_name
+        for mechanism in mechanisms:
+            options = ""
+            if inter or mechanism == "PLAIN":
+                options += _jaas_option("username", inter_broker_username) + _jaas_option("password",
+                                                                                          inter_broker_password)
+            if mechanism == "PLAIN":
+                users = dict(plain_users or {})
+                if inter_broker_username:
+                    users.setdefault(inter_broker_username, inter_broker_password)
+                for user, password in sorted(users.items()):
+                    options += _jaas_option(f"user_{user}", password)
+            props[f"{prefix}.{mechanism.lower()}.sasl.jaas.config"] = f"{_LOGIN_MODULES[mechanism]} required{options};"
+        if inter:
+            props["sasl.mechanism.inter.broker.protocol"] = listener.get("inter_broker_mechanism") or mechanisms[0]
+    return props
+
+
 def kafka_server_properties(base, listener_properties, extra=None):
     """All broker properties as a dict sorted by key, values rendered as Kafka reads them.
 
@@ -104,6 +157,7 @@ class FilterModule:
     def filters(self):
         return {
             "kafka_listener_properties": kafka_listener_properties,
+            "kafka_listener_sasl_properties": kafka_listener_sasl_properties,
             "kafka_server_properties": kafka_server_properties,
             "kafka_brokers": kafka_brokers,
             "kafka_port_claims": kafka_port_claims,

@@ -269,3 +269,25 @@ def test_container_mode_ensemble_on_one_docker_engine_needs_its_own_host_ports(t
     assert ("host zk1: zookeeper_container_published_ports: port 2181 published by the ZooKeeper container is also "
             "published by the ZooKeeper container of zk2") in out
     assert "host zk3" not in out
+
+
+def test_sasl_listener_without_mechanisms_or_broker_password(tmp_path):
+    sasl = ("broker: {kafka_broker_id: 1, kafka_listeners: [{name: INTERNAL, port: 9092, protocol: SASL_PLAINTEXT}], "
+            "kafka_inter_broker_listener_name: INTERNAL}")
+    out = refused(tmp_path, stack().replace("broker: {kafka_broker_id: 1}", sasl))
+    assert "host broker: kafka_listeners: listener INTERNAL (SASL_PLAINTEXT) has no sasl_mechanisms." in out
+    scram = sasl.replace("protocol: SASL_PLAINTEXT", "protocol: SASL_PLAINTEXT, sasl_mechanisms: [SCRAM-SHA-512]")
+    out = refused(tmp_path, stack().replace("broker: {kafka_broker_id: 1}", scram))
+    assert ("host broker: kafka_sasl_inter_broker_password: is empty while the inter-broker listener INTERNAL uses "
+            "SASL_PLAINTEXT") in out
+
+
+def test_preflight_output_at_vvv_holds_no_sasl_password(tmp_path):
+    secret = "never-print-this-7f3a"
+    broker = ("broker: {kafka_broker_id: 1, kafka_inter_broker_listener_name: INTERNAL, kafka_listeners: [{name: INTERNAL, "
+              "port: 9092, protocol: SASL_PLAINTEXT, sasl_mechanisms: [SCRAM-SHA-512, PLAIN]}], "
+              f"kafka_sasl_inter_broker_password: {secret}, kafka_sasl_plain_users: {{alice: {secret}-alice}}}}")
+    result = playbook(write_inventory(tmp_path, stack().replace("broker: {kafka_broker_id: 1}", broker)), "-vvv")
+    out = result.stdout + result.stderr
+    assert "Pre-flight of role kafka passed on broker" in out
+    assert secret not in out

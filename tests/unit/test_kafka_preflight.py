@@ -192,3 +192,91 @@ def test_ipv6_bind_address_is_bracketed():
 def test_extra_properties_win_and_none_removes():
     props = kafka.kafka_server_properties({"a": 1, "b": True}, {"c": "x"}, {"a": 2, "c": None})
     assert props == {"a": "2", "b": "true"}
+
+
+# --- SASL listeners (listener-scoped JAAS, no JAAS file) -----------------------------------------------
+
+SECURE = [
+    {"name": "INTERNAL", "port": 9092, "protocol": "SASL_PLAINTEXT", "sasl_mechanisms": ["SCRAM-SHA-512"]},
+    {"name": "EXTERNAL", "port": 9094, "protocol": "SASL_PLAINTEXT", "sasl_mechanisms": ["SCRAM-SHA-512", "PLAIN"],
+     "advertised_host": "localhost"},
+]
+CREDENTIALS = {"kafka_sasl_inter_broker_username": "broker", "kafka_sasl_inter_broker_password": "s3cret",
+               "kafka_sasl_plain_users": {"alice": "alice-pw"}}
+
+
+def secure_properties(listeners=SECURE, credentials=CREDENTIALS, extra=None):
+    listener_props = kafka.kafka_listener_properties(listeners, "INTERNAL", "kafka")
+    listener_props.update(kafka.kafka_listener_sasl_properties(
+        listeners, "INTERNAL", credentials.get("kafka_sasl_inter_broker_username", ""),
+        credentials.get("kafka_sasl_inter_broker_password", ""), credentials.get("kafka_sasl_plain_users")))
+    return kafka.kafka_server_properties({"broker.id": 1, "zookeeper.connect": "zookeeper:2181",
+                                          "log.dirs": ["/var/lib/kafka/data"]}, listener_props, extra)
+
+
+def secure_check(listeners=SECURE, credentials=CREDENTIALS, extra=None, jvm_options=""):
+    props = secure_properties(listeners, credentials, extra)
+    advertised = props["advertised.listeners"]
+    return pre.check("kafka", listeners, props, [{"host": "kafka", "broker_id": 1, "advertised": advertised}],
+                     ["zookeeper"], credentials, jvm_options)
+
+
+def test_sasl_listeners_render_listener_scoped_jaas_and_pass():
+    props = secure_properties()
+    assert props["listener.name.internal.sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
+    assert props["listener.name.internal.scram-sha-512.sasl.jaas.config"] == (
+        'org.apache.kafka.common.security.scram.ScramLoginModule required username="broker" password="s3cret";')
+    assert props["sasl.mechanism.inter.broker.protocol"] == "SCRAM-SHA-512"
+    assert props["listener.name.external.sasl.enabled.mechanisms"] == "SCRAM-SHA-512,PLAIN"
+    # Not the inter-broker listener: SCRAM needs no credentials of the broker's own there.
+    assert props["listener.name.external.scram-sha-512.sasl.jaas.config"] == (
+        "org.apache.kafka.common.security.scram.ScramLoginModule required;")
+    assert props["listener.name.external.plain.sasl.jaas.config"] == (
+        'org.apache.kafka.common.security.plain.PlainLoginModule required username="broker" password="s3cret" '
+        'user_alice="alice-pw" user_broker="s3cret";')
+    assert secure_check() == []
+
+
+def test_jaas_values_are_escaped_for_jaas_and_for_properties():
+    # JAAS: \ -> \\ and " -> \"; then java.util.Properties reads every \ as an escape, so each is doubled.
+    props = secure_properties(credentials=dict(CREDENTIALS, kafka_sasl_inter_broker_password='p"w\\x'))
+    assert props["listener.name.internal.scram-sha-512.sasl.jaas.config"].endswith('password="p\\\\"w\\\\\\\\x";')
+
+
+@pytest.mark.parametrize("listeners, credentials, var, fragment", [
+    ([dict(SECURE[0], sasl_mechanisms=[])] + SECURE[1:], CREDENTIALS, "kafka_listeners",
+     "listener INTERNAL (SASL_PLAINTEXT) has no sasl_mechanisms."),
+    (SECURE[:1] + [dict(SECURE[1], sasl_mechanisms=["GSSAPI"])], CREDENTIALS, "kafka_listeners",
+     "listener EXTERNAL: sasl_mechanisms GSSAPI cannot be configured by this role."),
+    ([dict(SECURE[0], protocol="PLAINTEXT")] + SECURE[1:], CREDENTIALS, "kafka_listeners",
+     "listener INTERNAL has sasl_mechanisms but protocol PLAINTEXT"),
+    ([dict(SECURE[0], inter_broker_mechanism="PLAIN")] + SECURE[1:], CREDENTIALS, "kafka_listeners",
+     "listener INTERNAL: inter_broker_mechanism PLAIN is not one of its sasl_mechanisms."),
+    (SECURE, dict(CREDENTIALS, kafka_sasl_inter_broker_password=""), "kafka_sasl_inter_broker_password",
+     "is empty while the inter-broker listener INTERNAL uses SASL_PLAINTEXT"),
+    ([dict(SECURE[0], protocol="SASL_SSL")] + SECURE[1:], CREDENTIALS, "kafka_listeners",
+     "listener INTERNAL (SASL_SSL) has no key material: neither listener.name.internal.ssl.keystore.location nor "
+     "ssl.keystore.location is set."),
+])
+def test_incomplete_security_is_refused_naming_listener_and_setting(listeners, credentials, var, fragment):
+    problems = [p for p in secure_check(listeners, credentials) if p.fatal]
+    assert [p.var for p in problems] == [var]
+    assert fragment in problems[0].render("kafka")
+
+
+def test_plain_listener_without_client_users_warns():
+    problems = secure_check(credentials=dict(CREDENTIALS, kafka_sasl_plain_users={}))
+    assert [(p.var, p.fatal) for p in problems] == [("kafka_sasl_plain_users", False)]
+
+
+def test_missing_jaas_entry_is_reported_with_kafkas_message():
+    problems = secure_check(extra={"listener.name.external.plain.sasl.jaas.config": None})
+    assert [p.render("kafka") for p in problems] == [
+        "host kafka: kafka_listeners: Kafka would refuse to start: Could not find a 'KafkaServer' or "
+        "'external.KafkaServer' entry in the JAAS configuration. System property 'java.security.auth.login.config' "
+        "is not set Fix: give listener EXTERNAL sasl_mechanisms (the role then renders "
+        "listener.name.external.<mechanism>.sasl.jaas.config for each), and do not remove those properties in "
+        "kafka_server_properties_extra."]
+    # A static JAAS file given to the JVM is Kafka's other way: then nothing is missing.
+    assert secure_check(extra={"listener.name.external.plain.sasl.jaas.config": None},
+                        jvm_options="-Djava.security.auth.login.config=/etc/kafka/jaas.conf") == []
