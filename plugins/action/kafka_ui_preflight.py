@@ -74,16 +74,36 @@ def _cluster_problems(args):
                                 "properties per cluster.", "give that listener the same protocol on every broker."))
     properties = args.get("kafka_properties") or {}
     protocol = bootstrap.get("protocol") or ""
-    if protocol.startswith("SASL_"):
-        for key in ("sasl.mechanism", "sasl.jaas.config"):
-            if not properties.get(key):
-                problems.append(Problem("kafka_ui_kafka_properties", f"has no {key}, but listener {listener} uses "
-                                        f"{protocol}.", f"set {key} (the credentials kafka-ui logs in with)."))
+    if protocol.startswith("SASL_") and not properties.get("sasl.jaas.config"):
+        problems += _client_login_problems(args.get("client_login") or {}, bootstrap, listener, protocol)
     if protocol.endswith("SSL") and not properties.get("ssl.truststore.location"):
         problems.append(Problem("kafka_ui_kafka_properties", f"has no ssl.truststore.location for {protocol} "
                                 f"listener {listener}; the JVM's default trust store will be used.",
                                 "set ssl.truststore.location (and password) if the brokers' CA is private.",
                                 fatal=False))
+    return problems
+
+
+def _client_login_problems(login, bootstrap, listener, protocol):
+    """kafka-ui logs in to a SASL listener with kafka_ui_kafka_username/password (or with a
+    sasl.jaas.config of its own in kafka_ui_kafka_properties, checked by the caller)."""
+    problems = []
+    accepted = bootstrap.get("mechanisms") or []
+    mechanism = login.get("mechanism") or ""
+    if not mechanism:
+        problems.append(Problem("kafka_ui_kafka_sasl_mechanism", f"is empty and listener {listener} accepts no SASL "
+                                "mechanism kafka-ui can use on every broker.",
+                                "give the listener sasl_mechanisms (the same on every broker), or set "
+                                "kafka_ui_kafka_sasl_mechanism."))
+    elif accepted and mechanism not in accepted:
+        problems.append(Problem("kafka_ui_kafka_sasl_mechanism", f"{mechanism} is not accepted by listener {listener} "
+                                f"({', '.join(accepted)}).", f"use one of {', '.join(accepted)}."))
+    for var, key in (("kafka_ui_kafka_username", "username"), ("kafka_ui_kafka_password", "password")):
+        if not login.get(key):
+            problems.append(Problem(var, f"is empty while listener {listener} uses {protocol}: kafka-ui could not "
+                                    "log in to the brokers.",
+                                    f"set {var} (the password in the inventory's vault), or give sasl.mechanism and "
+                                    "sasl.jaas.config in kafka_ui_kafka_properties."))
     return problems
 
 
@@ -122,12 +142,13 @@ def check(host, args):
 
 class ActionModule(_shared.PreflightAction):
     """``kafka_ui_preflight: {deploy_mode, flavor, version, mirror, archive_src, checksum, java_package, java_binary, port,
-    cluster_name, kafka_group, kafka_hosts, bootstrap, kafka_properties, auth_type, username, password}``."""
+    cluster_name, kafka_group, kafka_hosts, bootstrap, kafka_properties, auth_type, username, password,
+    client_login}``."""
 
     ROLE = ROLE
     _VALID_ARGS = frozenset(("deploy_mode", "flavor", "version", "mirror", "archive_src", "checksum", "java_package", "java_binary",
                              "port", "cluster_name", "kafka_group", "kafka_hosts", "bootstrap", "kafka_properties",
-                             "auth_type", "username", "password"))
+                             "auth_type", "username", "password", "client_login"))
 
     def problems(self, host, args):
         return check(host, args)

@@ -12,7 +12,7 @@ from ansible.errors import AnsibleFilterError
 
 # Legacy plugin directories are no package: reach plugins/module_utils by path.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
-from kafka_stack_render import render_value  # noqa: E402
+from kafka_stack_render import LOGIN_MODULES, jaas_config, render_value  # noqa: E402
 
 
 def _endpoint(host, port):
@@ -52,17 +52,7 @@ def kafka_listener_properties(listeners, inter_broker_listener_name, default_hos
 
 
 
-SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
-_LOGIN_MODULES = {"PLAIN": "org.apache.kafka.common.security.plain.PlainLoginModule",
-                  "SCRAM-SHA-256": "org.apache.kafka.common.security.scram.ScramLoginModule",
-                  "SCRAM-SHA-512": "org.apache.kafka.common.security.scram.ScramLoginModule"}
-
-
-def _jaas_option(key, value):
-    """One JAAS option as it must stand in server.properties: quoted and escaped for JAAS (\\ and \"),
-    then for java.util.Properties (which reads a backslash as an escape)."""
-    jaas = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f' {key}="{jaas}"'.replace("\\", "\\\\")
+SASL_MECHANISMS = tuple(LOGIN_MODULES)
 
 
 def kafka_listener_sasl_properties(listeners, inter_broker_listener_name, inter_broker_username="",
@@ -89,17 +79,15 @@ def kafka_listener_sasl_properties(listeners, inter_broker_listener_name, inter_
         props[f"{prefix}.sasl.enabled.mechanisms"] = ",".join(mechanisms)
         inter = name == inter_broker_listener_name
         for mechanism in mechanisms:
-            options = ""
+            options = {}
             if inter or mechanism == "PLAIN":
-                options += _jaas_option("username", inter_broker_username) + _jaas_option("password",
-                                                                                          inter_broker_password)
+                options = {"username": inter_broker_username, "password": inter_broker_password}
             if mechanism == "PLAIN":
                 users = dict(plain_users or {})
                 if inter_broker_username:
                     users.setdefault(inter_broker_username, inter_broker_password)
-                for user, password in sorted(users.items()):
-                    options += _jaas_option(f"user_{user}", password)
-            props[f"{prefix}.{mechanism.lower()}.sasl.jaas.config"] = f"{_LOGIN_MODULES[mechanism]} required{options};"
+                options.update({f"user_{user}": password for user, password in sorted(users.items())})
+            props[f"{prefix}.{mechanism.lower()}.sasl.jaas.config"] = jaas_config(mechanism, options, for_properties=True)
         if inter:
             props["sasl.mechanism.inter.broker.protocol"] = listener.get("inter_broker_mechanism") or mechanisms[0]
     return props
@@ -120,9 +108,10 @@ def kafka_server_properties(base, listener_properties, extra=None):
 
 
 def kafka_brokers(hosts, hostvars, defaults):
-    """Every broker of the group as ``{host, broker_id, advertised, protocols, inter_broker}`` for the
-    cross-host checks and for the clients of the cluster (kafka-ui). ``protocols`` maps each listener
-    name to its security protocol; ``inter_broker`` is the broker's inter-broker listener name.
+    """Every broker of the group as ``{host, broker_id, advertised, protocols, mechanisms, inter_broker}``
+    for the cross-host checks and for the clients of the cluster (kafka-ui). ``protocols`` maps each
+    listener name to its security protocol, ``mechanisms`` each SASL listener to its SASL mechanisms;
+    ``inter_broker`` is the broker's inter-broker listener name.
 
     ``hostvars`` gives what the inventory sets per host; ``defaults`` (the calling host's role
     defaults for ``kafka_listeners`` and ``kafka_inter_broker_listener_name``) fills the rest.
@@ -137,10 +126,13 @@ def kafka_brokers(hosts, hostvars, defaults):
             rendered = kafka_listener_properties(listeners, inter, host)
             advertised = rendered["advertised.listeners"]
             protocols = dict(entry.split(":", 1) for entry in rendered["listener.security.protocol.map"].split(","))
+            mechanisms = {str(listener.get("name")): list(listener.get("sasl_mechanisms") or [])
+                          for listener in listeners if str(listener.get("protocol", "")).startswith("SASL_")}
         except (AnsibleFilterError, AttributeError, TypeError, ValueError):
-            advertised, protocols = "", {}  # that host's own pre-flight reports its malformed listeners
+            advertised, protocols, mechanisms = "", {}, {}  # that host's own pre-flight reports its malformed listeners
         brokers.append({"host": host, "broker_id": hv["kafka_broker_id"] if "kafka_broker_id" in hv else None,
-                        "advertised": advertised, "protocols": protocols, "inter_broker": inter})
+                        "advertised": advertised, "protocols": protocols, "mechanisms": mechanisms,
+                        "inter_broker": inter})
     return brokers
 
 

@@ -6,9 +6,15 @@ provectus need Java 17, kafbat 1.1-1.4 Java 21, kafbat 1.5 Java 25.
 """
 
 import copy
+import os
 import re
+import sys
 
 from ansible.errors import AnsibleFilterError
+
+# Legacy plugin directories are no package: reach plugins/module_utils by path.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
+from kafka_stack_render import LOGIN_MODULES, jaas_config  # noqa: E402
 
 RELEASES = {
     "kafbat": {"repo": "kafbat/kafka-ui", "mirror": "https://github.com/kafbat/kafka-ui/releases/download"},
@@ -84,10 +90,11 @@ def kafka_ui_bootstrap(brokers, listener_name=""):
     """Bootstrap servers for kafka-ui from ``kafka_brokers`` output.
 
     ``listener_name`` empty = each broker's inter-broker listener. Returns ``{servers, protocol,
-    listener, missing, protocols}``: ``missing`` lists the brokers without that listener and
-    ``protocols`` every security protocol seen on it (pre-flight wants exactly one).
+    listener, missing, protocols, mechanisms}``: ``missing`` lists the brokers without that listener,
+    ``protocols`` every security protocol seen on it (pre-flight wants exactly one) and ``mechanisms``
+    the SASL mechanisms all those brokers accept on it, in the first broker's order.
     """
-    servers, missing, protocols, names = [], [], [], []
+    servers, missing, protocols, names, mechanisms = [], [], [], [], None
     for broker in brokers or []:
         name = listener_name or broker.get("inter_broker") or ""
         endpoint = _endpoint_of(broker, name)
@@ -99,8 +106,11 @@ def kafka_ui_bootstrap(brokers, listener_name=""):
         protocol = (broker.get("protocols") or {}).get(name, "")
         if protocol not in protocols:
             protocols.append(protocol)
+        accepted = list((broker.get("mechanisms") or {}).get(name) or [])
+        mechanisms = accepted if mechanisms is None else [m for m in mechanisms if m in accepted]
     return {"servers": ",".join(servers), "protocol": protocols[0] if len(protocols) == 1 else "",
-            "listener": names[0] if names else listener_name, "missing": missing, "protocols": protocols}
+            "listener": names[0] if names else listener_name, "missing": missing, "protocols": protocols,
+            "mechanisms": mechanisms or []}
 
 
 def _merge(base, extra):
@@ -118,11 +128,21 @@ def _merge(base, extra):
 
 def kafka_ui_application(cluster_name, bootstrap_servers, protocol="PLAINTEXT", port=8080, bind_address="",
                          auth_type="DISABLED", username="", password="", read_only=False,
-                         dynamic_config=False, dynamic_config_path="", kafka_properties=None, extra=None):
-    """application.yml for one cluster, as a dict (``extra`` is merged over it last)."""
+                         dynamic_config=False, dynamic_config_path="", kafka_properties=None, extra=None,
+                         client_login=None):
+    """application.yml for one cluster, as a dict (``extra`` is merged over it last).
+
+    ``client_login`` ({mechanism, username, password}) is how kafka-ui logs in to a SASL listener: it
+    becomes ``sasl.mechanism`` and ``sasl.jaas.config``; ``kafka_properties`` win over both.
+    """
     properties = {}
     if protocol and protocol != "PLAINTEXT":
         properties["security.protocol"] = protocol
+    login = client_login or {}
+    if protocol.startswith("SASL_") and login.get("mechanism") in LOGIN_MODULES and login.get("username"):
+        properties["sasl.mechanism"] = login["mechanism"]
+        properties["sasl.jaas.config"] = jaas_config(login["mechanism"], {"username": login["username"],
+                                                                           "password": login.get("password", "")})
     properties.update(kafka_properties or {})
     cluster = {"name": cluster_name, "bootstrapServers": bootstrap_servers, "readOnly": bool(read_only)}
     if properties:

@@ -56,7 +56,7 @@ def brokers(*listener_sets, inter="PLAINTEXT"):
 def test_bootstrap_defaults_to_the_inter_broker_listener():
     result = ui.kafka_ui_bootstrap(brokers(SEED), "")
     assert result == {"servers": "kafka:9092", "protocol": "PLAINTEXT", "listener": "PLAINTEXT", "missing": [],
-                      "protocols": ["PLAINTEXT"]}
+                      "protocols": ["PLAINTEXT"], "mechanisms": []}
 
 
 def test_bootstrap_on_a_named_listener_lists_every_broker():
@@ -132,13 +132,39 @@ def test_listener_missing_on_a_broker():
         "has in kafka_listeners, or leave it empty for the inter-broker listener."]
 
 
-def test_sasl_listener_needs_mechanism_and_jaas_config():
-    listeners = [{"name": "INTERNAL", "port": 9092, "protocol": "SASL_PLAINTEXT"}]
-    bootstrap = ui.kafka_ui_bootstrap(brokers(listeners, inter="INTERNAL"), "")
-    found = messages(pre.check("ui", args(bootstrap=bootstrap)))
-    assert [m.split(":")[1].strip() for m in found] == ["kafka_ui_kafka_properties"] * 2
-    ok = {"sasl.mechanism": "SCRAM-SHA-512", "sasl.jaas.config": "org.apache...ScramLoginModule required;"}
-    assert pre.check("ui", args(bootstrap=bootstrap, kafka_properties=ok)) == []
+SASL = [{"name": "INTERNAL", "port": 9092, "protocol": "SASL_PLAINTEXT", "sasl_mechanisms": ["SCRAM-SHA-512", "PLAIN"]}]
+
+
+def test_bootstrap_keeps_the_mechanisms_every_broker_accepts():
+    scram_only = [dict(SASL[0], sasl_mechanisms=["PLAIN"])]
+    assert ui.kafka_ui_bootstrap(brokers(SASL, inter="INTERNAL"), "")["mechanisms"] == ["SCRAM-SHA-512", "PLAIN"]
+    assert ui.kafka_ui_bootstrap(brokers(SASL, scram_only, inter="INTERNAL"), "")["mechanisms"] == ["PLAIN"]
+
+
+def test_sasl_listener_login_from_the_model():
+    application = ui.kafka_ui_application("prod", "b1:9092", "SASL_PLAINTEXT", client_login={
+        "mechanism": "SCRAM-SHA-512", "username": "kafka-ui", "password": 'p"w'})
+    assert application["kafka"]["clusters"][0]["properties"] == {
+        "security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "SCRAM-SHA-512",
+        "sasl.jaas.config": 'org.apache.kafka.common.security.scram.ScramLoginModule required username="kafka-ui" '
+                            'password="p\\"w";'}
+
+
+def test_sasl_listener_needs_kafka_ui_credentials():
+    bootstrap = ui.kafka_ui_bootstrap(brokers(SASL, inter="INTERNAL"), "")
+    login = {"mechanism": "SCRAM-SHA-512", "username": "", "password": ""}
+    found = messages(pre.check("ui", args(bootstrap=bootstrap, client_login=login)))
+    assert [m.split(":")[1].strip() for m in found] == ["kafka_ui_kafka_username", "kafka_ui_kafka_password"]
+    assert "is empty while listener INTERNAL uses SASL_PLAINTEXT: kafka-ui could not log in" in found[1]
+    login.update(username="kafka-ui", password="secret")
+    assert pre.check("ui", args(bootstrap=bootstrap, client_login=login)) == []
+    wrong = dict(login, mechanism="SCRAM-SHA-256")
+    assert messages(pre.check("ui", args(bootstrap=bootstrap, client_login=wrong))) == [
+        "host ui: kafka_ui_kafka_sasl_mechanism: SCRAM-SHA-256 is not accepted by listener INTERNAL (SCRAM-SHA-512, "
+        "PLAIN). Fix: use one of SCRAM-SHA-512, PLAIN."]
+    # A sasl.jaas.config of the user's own in kafka_ui_kafka_properties is used as it is.
+    own = {"sasl.mechanism": "PLAIN", "sasl.jaas.config": "org.apache...PlainLoginModule required;"}
+    assert pre.check("ui", args(bootstrap=bootstrap, kafka_properties=own, client_login={})) == []
 
 
 def test_warnings_do_not_fail():
