@@ -222,6 +222,36 @@ def _security_problems(listeners, inter_name, properties, sasl):
     return problems
 
 
+def _zookeeper_auth_problems(auth):
+    """The brokers' ZooKeeper login against the ensemble's users (names compared, passwords never shown)."""
+    if not auth:
+        return []
+    username, password = auth.get("kafka_zookeeper_sasl_username") or "", auth.get("kafka_zookeeper_sasl_password") or ""
+    users, zk_host = auth.get("zookeeper_sasl_users") or {}, auth.get("zookeeper_host") or "the ZooKeeper hosts"
+    problems = []
+    if str(auth.get("kafka_zookeeper_set_acl")).lower() == "true" and not username:
+        problems.append(Problem("kafka_zookeeper_set_acl", "is true but kafka_zookeeper_sasl_username is empty: "
+                                "ACLs need an authenticated user to grant the znodes to.",
+                                "set kafka_zookeeper_sasl_username and _password (one of zookeeper_sasl_users)."))
+    if not username:
+        return problems
+    if not password:
+        problems.append(Problem("kafka_zookeeper_sasl_password", f"is empty while kafka_zookeeper_sasl_username is "
+                                f"{username}.", "set it in the inventory's vault."))
+    if auth.get("deploy_mode") == "container":
+        problems.append(Problem("kafka_zookeeper_sasl_username", "is set, but ZooKeeper authentication is not "
+                                "available in container mode yet (the JAAS file is not given to the container).",
+                                "use kafka_deploy_mode host, or leave it empty."))
+    if username not in users:
+        problems.append(Problem("kafka_zookeeper_sasl_username", f"{username} is not one of zookeeper_sasl_users of "
+                                f"{zk_host}, so ZooKeeper would refuse the brokers' login.",
+                                f"add {username} to zookeeper_sasl_users, or use one of its users."))
+    elif password and str(users[username]) != str(password):
+        problems.append(Problem("kafka_zookeeper_sasl_password", f"differs from the password of {username} in "
+                                f"zookeeper_sasl_users of {zk_host}.", "give both the same vault value."))
+    return problems
+
+
 def _model_problems(listeners):
     problems = []
     if not isinstance(listeners, list) or not listeners:
@@ -250,12 +280,13 @@ def _model_problems(listeners):
     return problems
 
 
-def check(host, listeners, properties, brokers, zookeeper_hosts, sasl=None, jvm_options=""):
+def check(host, listeners, properties, brokers, zookeeper_hosts, sasl=None, jvm_options="", zookeeper_auth=None):
     """Every Problem of one broker. ``brokers``: [{host, broker_id, advertised: "NAME://h:p,..."}];
     ``sasl``: {kafka_sasl_inter_broker_username, kafka_sasl_inter_broker_password, kafka_sasl_plain_users}."""
     problems = _model_problems(listeners)
     if not problems:
         problems = _security_problems(listeners, properties.get("inter.broker.listener.name"), properties, sasl or {})
+        problems += _zookeeper_auth_problems(zookeeper_auth)
     if not zookeeper_hosts:
         problems.append(Problem("groups", "inventory group 'zookeeper' is empty, so zookeeper.connect cannot be "
                                 "built.", "put the ZooKeeper hosts in group 'zookeeper'."))
@@ -287,11 +318,13 @@ def check(host, listeners, properties, brokers, zookeeper_hosts, sasl=None, jvm_
 
 
 class ActionModule(_shared.PreflightAction):
-    """``kafka_preflight: {listeners, properties, brokers, zookeeper_hosts, sasl, jvm_options}``."""
+    """``kafka_preflight: {listeners, properties, brokers, zookeeper_hosts, sasl, jvm_options, zookeeper_auth}``."""
 
     ROLE = ROLE
-    _VALID_ARGS = frozenset(("listeners", "properties", "brokers", "zookeeper_hosts", "sasl", "jvm_options"))
+    _VALID_ARGS = frozenset(("listeners", "properties", "brokers", "zookeeper_hosts", "sasl", "jvm_options",
+                             "zookeeper_auth"))
 
     def problems(self, host, args):
         return check(host, args.get("listeners"), args.get("properties") or {}, args.get("brokers") or [],
-                     args.get("zookeeper_hosts") or [], args.get("sasl") or {}, args.get("jvm_options") or "")
+                     args.get("zookeeper_hosts") or [], args.get("sasl") or {}, args.get("jvm_options") or "",
+                     args.get("zookeeper_auth") or {})

@@ -89,6 +89,21 @@ def _whitelist_problems(settings):
     return []
 
 
+def _sasl_problems(settings):
+    users = settings.get("zookeeper_sasl_users") or {}
+    if not isinstance(users, dict):
+        return [Problem("zookeeper_sasl_users", "is not a mapping of user names to passwords.",
+                        "write it as {name: password}, the passwords in the inventory's vault.")]
+    problems = [Problem("zookeeper_sasl_users", f"user {name!r} has an empty password.",
+                        "give every user a password (in the inventory's vault).")
+                for name, password in sorted(users.items()) if not str(password or "")]
+    if users and settings.get("zookeeper_deploy_mode") == "container":
+        problems.append(Problem("zookeeper_sasl_users", "is set, but SASL is not available in container mode yet "
+                                "(the JAAS file is not given to the container).",
+                                "use zookeeper_deploy_mode host for an authenticated ensemble, or leave it empty."))
+    return problems
+
+
 def _path_problems(settings):
     problems = []
     for var in ("zookeeper_data_dir", "zookeeper_log_dir", "zookeeper_config_dir"):
@@ -135,6 +150,7 @@ def check(host, settings, members, group="zookeeper"):
     problems += _id_problems(host, members, group)
     problems += _port_problems(settings)
     problems += _whitelist_problems(settings)
+    problems += _sasl_problems(settings)
     problems += _path_problems(settings)
     problems += _archive_problems(settings)
     problems += _ensemble_warnings(members, group)

@@ -8,7 +8,7 @@ from ansible.errors import AnsibleFilterError
 
 # Legacy plugin directories are no package: reach plugins/module_utils by path.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
-from kafka_stack_render import render_value  # noqa: E402
+from kafka_stack_render import jaas_file, render_value  # noqa: E402
 
 # Role-default names per member setting, read from each member's hostvars when set there.
 MEMBER_VARS = {
@@ -83,6 +83,17 @@ def zookeeper_connect(members, chroot=""):
     return hosts + (chroot or "")
 
 
+def zookeeper_server_jaas(users):
+    """The ``Server`` JAAS section of a ZooKeeper server accepting ``users`` ({name: password}) by
+    SASL DIGEST-MD5."""
+    return jaas_file({"Server": {f"user_{name}": password for name, password in sorted((users or {}).items())}})
+
+
+def zookeeper_client_jaas(username, password):
+    """The ``Client`` JAAS section a ZooKeeper client (a Kafka broker) logs in with."""
+    return jaas_file({"Client": {"username": username, "password": password}})
+
+
 class FilterModule:
     """ZooKeeper filters."""
 
@@ -91,4 +102,6 @@ class FilterModule:
             "zookeeper_members": zookeeper_members,
             "zookeeper_config": zookeeper_config,
             "zookeeper_connect": zookeeper_connect,
+            "zookeeper_server_jaas": zookeeper_server_jaas,
+            "zookeeper_client_jaas": zookeeper_client_jaas,
         }

@@ -17,15 +17,25 @@ def render_value(value, separator=","):
 LOGIN_MODULES = {"PLAIN": "org.apache.kafka.common.security.plain.PlainLoginModule",
                  "SCRAM-SHA-256": "org.apache.kafka.common.security.scram.ScramLoginModule",
                  "SCRAM-SHA-512": "org.apache.kafka.common.security.scram.ScramLoginModule"}
+ZOOKEEPER_DIGEST_MODULE = "org.apache.zookeeper.server.auth.DigestLoginModule"
+
+
+def _jaas_options(options):
+    """`` key="value"`` for each option, the value escaped as JAAS reads it (``\\`` and ``\"``)."""
+    return "".join(' {}="{}"'.format(key, str(value).replace("\\", "\\\\").replace('"', '\\"'))
+                   for key, value in options.items())
 
 
 def jaas_config(mechanism, options, for_properties=False):
     """A ``sasl.jaas.config`` value: the mechanism's login module with ``options`` ({key: value}, in
-    order) quoted and escaped for JAAS (``\\`` and ``\"``). ``for_properties``: escaped once more for
-    java.util.Properties, which reads every backslash as an escape (server.properties)."""
-    text = LOGIN_MODULES[mechanism] + " required"
-    for key, value in options.items():
-        quoted = str(value).replace("\\", "\\\\").replace('"', '\\"')
-        text += f' {key}="{quoted}"'
-    text += ";"
+    order). ``for_properties``: escaped once more for java.util.Properties, which reads every backslash
+    as an escape (server.properties)."""
+    text = f"{LOGIN_MODULES[mechanism]} required{_jaas_options(options)};"
     return text.replace("\\", "\\\\") if for_properties else text
+
+
+def jaas_file(sections):
+    """A JAAS login configuration file: ``sections`` is ``{context: {option: value}}``, each context
+    with ZooKeeper's DigestLoginModule (``Server`` in a ZooKeeper server, ``Client`` in its clients)."""
+    return "".join(f"{context} {{\n  {ZOOKEEPER_DIGEST_MODULE} required{_jaas_options(options)};\n}};\n"
+                   for context, options in sections.items())

@@ -280,3 +280,34 @@ def test_missing_jaas_entry_is_reported_with_kafkas_message():
     # A static JAAS file given to the JVM is Kafka's other way: then nothing is missing.
     assert secure_check(extra={"listener.name.external.plain.sasl.jaas.config": None},
                         jvm_options="-Djava.security.auth.login.config=/etc/kafka/jaas.conf") == []
+
+
+# --- Kafka -> ZooKeeper authentication --------------------------------------------------------------
+
+def zk_auth(**overrides):
+    auth = {"kafka_zookeeper_sasl_username": "kafka", "kafka_zookeeper_sasl_password": "pw",
+            "kafka_zookeeper_set_acl": True, "deploy_mode": "host", "zookeeper_host": "zk1",
+            "zookeeper_sasl_users": {"kafka": "pw", "ops": "x"}}
+    auth.update(overrides)
+    return pre.check("kafka", SEED_LISTENERS, seed_properties(), [{"host": "kafka", "broker_id": 1,
+                     "advertised": "PLAINTEXT://kafka:9092,EXTERNAL://localhost:9094"}], ["zk1"], {}, "", auth)
+
+
+@pytest.mark.parametrize("overrides, expected", [
+    ({}, []),
+    ({"kafka_zookeeper_sasl_username": "", "kafka_zookeeper_sasl_password": ""},
+     ["host kafka: kafka_zookeeper_set_acl: is true but kafka_zookeeper_sasl_username is empty: ACLs need an "
+      "authenticated user to grant the znodes to. Fix: set kafka_zookeeper_sasl_username and _password (one of "
+      "zookeeper_sasl_users)."]),
+    ({"kafka_zookeeper_sasl_password": ""},
+     ["host kafka: kafka_zookeeper_sasl_password: is empty while kafka_zookeeper_sasl_username is kafka. Fix: set it "
+      "in the inventory's vault."]),
+    ({"kafka_zookeeper_sasl_username": "broker"},
+     ["host kafka: kafka_zookeeper_sasl_username: broker is not one of zookeeper_sasl_users of zk1, so ZooKeeper "
+      "would refuse the brokers' login. Fix: add broker to zookeeper_sasl_users, or use one of its users."]),
+    ({"kafka_zookeeper_sasl_password": "other"},
+     ["host kafka: kafka_zookeeper_sasl_password: differs from the password of kafka in zookeeper_sasl_users of zk1. "
+      "Fix: give both the same vault value."]),
+])
+def test_zookeeper_login_against_the_ensembles_users(overrides, expected):
+    assert [p.render("kafka") for p in zk_auth(**overrides) if p.fatal] == expected

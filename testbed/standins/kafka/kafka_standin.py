@@ -5,6 +5,9 @@ Kafka: `kafka-server-start.sh <server.properties> [--override k=v]...`; Kafka's 
 with Kafka's messages and exit code 1; `zookeeper.connect` reachable or exit 1; `/cluster/id`
 created when absent; `meta.properties` in every log dir (a mismatching cluster id refuses to start);
 the ephemeral `/brokers/ids/<broker.id>` with Kafka's v5 JSON; the ephemeral `/controller` election;
+ZooKeeper SASL (DIGEST-MD5) login from the `Client` section of the JAAS file named by
+`-Djava.security.auth.login.config` in KAFKA_OPTS, failing like Kafka when the login is refused, and
+`zookeeper.set.acl=true` creating the znodes with Kafka's ACLs (creator all, world read);
 every listener bound and serving the
 Kafka protocol over one shared log, each advertising its own endpoint (tansu broker on the
 inter-broker listener, tansu proxies on the others); deregistration on SIGTERM.
@@ -28,8 +31,9 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from kazoo.client import KazooClient  # noqa: E402  (vendored beside this file)
-from kazoo.exceptions import NodeExistsError  # noqa: E402
+from kazoo.client import KazooClient  # noqa: E402  (vendored beside this file, with pure-sasl)
+from kazoo.exceptions import AuthFailedError, NodeExistsError  # noqa: E402
+from kazoo.security import CREATOR_ALL_ACL, READ_ACL_UNSAFE  # noqa: E402
 
 TANSU = os.path.join(HERE, "tansu")
 KNOWN_PROTOCOLS = ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
@@ -150,11 +154,38 @@ def validate(props):
             "listeners": listeners, "advertised": advertised}
 
 
+def jaas_client_login():
+    """username/password of the ``Client`` section of the JAAS file KAFKA_OPTS names, or None."""
+    match = re.search(r"-Djava\.security\.auth\.login\.config=(\S+)", os.environ.get("KAFKA_OPTS", ""))
+    if not match:
+        return None
+    with open(match.group(1)) as handle:
+        text = handle.read()
+    section = re.search(r"(?ms)^\s*Client\s*\{(.*?)\};", text)
+    if not section:
+        return None
+    options = {key: re.sub(r"\\(.)", r"\1", value)
+               for key, value in re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', section.group(1))}
+    return {"username": options.get("username", ""), "password": options.get("password", "")}
+
+
 def connect_zookeeper(props):
     timeout = int(props.get("zookeeper.connection.timeout.ms", props.get("zookeeper.session.timeout.ms", 18000)))
-    client = KazooClient(hosts=props["zookeeper.connect"], timeout=timeout / 1000.0)
+    login = jaas_client_login()
+    options = {}
+    if login:
+        options["sasl_options"] = {"mechanism": "DIGEST-MD5", **login}
+        log("INFO", f"Client will use DIGEST-MD5 as SASL mechanism (user {login['username']}).",
+            "org.apache.zookeeper.client.ZooKeeperSaslClient")
+    if props.get("zookeeper.set.acl", "false").lower() == "true":
+        if not login:
+            fatal("java.lang.SecurityException", "zkEnableSecureAcls is true, but ZooKeeper SASL is not configured.")
+        options["default_acl"] = CREATOR_ALL_ACL + READ_ACL_UNSAFE
+    client = KazooClient(hosts=props["zookeeper.connect"], timeout=timeout / 1000.0, **options)
     try:
         client.start(timeout=timeout / 1000.0)
+    except AuthFailedError:
+        fatal("kafka.zookeeper.ZooKeeperClientAuthFailedException", "Auth failed, initialized=false")
     except Exception:  # kazoo raises a timeout of its own type
         fatal("kafka.zookeeper.ZooKeeperClientTimeoutException",
               "Timed out waiting for connection while in state: CONNECTING")
