@@ -16,12 +16,14 @@ _ENDPOINT = re.compile(r"^(.*)://\[?([0-9a-zA-Z\-%._:]*)\]?:(-?[0-9]+)$")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 LISTENER_KEYS = {"name", "port", "protocol", "advertised_host", "advertised_port", "bind_address", "sasl_mechanisms",
                  "inter_broker_mechanism"}
-SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 
 
 # Legacy plugin directories are no package: reach plugins/module_utils by path.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
 import kafka_stack_preflight as _shared  # noqa: E402
+from kafka_stack_render import LOGIN_MODULES  # noqa: E402
+
+SASL_MECHANISMS = tuple(LOGIN_MODULES)  # the mechanisms the role renders a login module for
 
 Problem = _shared.Problem
 

@@ -1,7 +1,7 @@
 """Pre-flight checks across the roles of one host: two services must not claim the same TCP port.
 
 Each role's pre-flight leaves the ports it will bind as the fact ``<role>__port_claims``:
-``[{service, var, port, bind}]``; this action compares them. In container mode the claims are the
+``[{service, var, port, bind}]``; this action reads and compares them. In container mode the claims are the
 ports a container publishes on its Docker engine (with ``engine`` set): those are compared with the
 container claims of every other inventory host of the play on the same engine. Runs on the controller only.
 """
@@ -56,11 +56,16 @@ def check(host, claims, others=None):
     return problems
 
 
+# The facts each role's pre-flight leaves its claims in.
+CLAIM_FACTS = ("zookeeper__port_claims", "kafka__port_claims", "kafka_ui__port_claims")
+
+
 class ActionModule(_shared.PreflightAction):
-    """``stack_preflight: {claims: [{service, var, port, bind}]}``."""
+    """``stack_preflight: {}``: reads the claims of this host and of the play's other hosts from
+    their ``<role>__port_claims`` facts."""
 
     ROLE = "stack (all roles on one host)"
-    _VALID_ARGS = frozenset(("claims",))
+    _VALID_ARGS = frozenset()
 
     def run(self, tmp=None, task_vars=None):
         self._task_vars = task_vars or {}
@@ -68,9 +73,6 @@ class ActionModule(_shared.PreflightAction):
 
     def problems(self, host, args):
         hostvars = self._task_vars.get("hostvars", {})
-        others = {}
-        for other in self._task_vars.get("ansible_play_hosts_all", []):
-            facts = hostvars.get(other, {})
-            others[other] = [claim for fact in ("zookeeper__port_claims", "kafka__port_claims", "kafka_ui__port_claims")
-                             for claim in (facts.get(fact) or [])]
-        return check(host, args.get("claims"), others)
+        claims = {name: [claim for fact in CLAIM_FACTS for claim in (hostvars.get(name, {}).get(fact) or [])]
+                  for name in set(self._task_vars.get("ansible_play_hosts_all", [])) | {host}}
+        return check(host, claims[host], claims)
