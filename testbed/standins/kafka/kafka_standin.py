@@ -10,7 +10,9 @@ ZooKeeper SASL (DIGEST-MD5) login from the `Client` section of the JAAS file nam
 `zookeeper.set.acl=true` creating the znodes with Kafka's ACLs (creator all, world read);
 every listener bound and serving the
 Kafka protocol over one shared log, each advertising its own endpoint (tansu broker on the
-inter-broker listener, tansu proxies on the others); deregistration on SIGTERM.
+inter-broker listener, tansu proxies on the others); on SSL and SASL listeners, TLS with the
+listener's keystore and Kafka's SASL exchange (PLAIN from the listener's JAAS users, SCRAM against
+the credentials in ZooKeeper), see security_front.py; deregistration on SIGTERM.
 
 Not Kafka: records live in memory (tansu's memory storage) and are gone after a restart; one broker
 process does not replicate to others. The checks below are written independently of the roles'
@@ -34,6 +36,8 @@ sys.path.insert(0, HERE)
 from kazoo.client import KazooClient  # noqa: E402  (vendored beside this file, with pure-sasl)
 from kazoo.exceptions import AuthFailedError, NodeExistsError  # noqa: E402
 from kazoo.security import CREATOR_ALL_ACL, READ_ACL_UNSAFE  # noqa: E402
+
+import security_front  # noqa: E402  (SASL and TLS of the listeners; beside this file)
 
 TANSU = os.path.join(HERE, "tansu")
 KNOWN_PROTOCOLS = ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
@@ -67,7 +71,7 @@ def load_properties(path, overrides):
             if not line or line[0] in "#!":
                 continue
             match = re.match(r"^([^=:\s]+)\s*[=:\s]?\s*(.*)$", line)
-            props[match.group(1)] = match.group(2)
+            props[match.group(1)] = re.sub(r"\\(.)", r"\1", match.group(2))  # java.util.Properties escapes
     for item in overrides:
         key, sep, value = item.partition("=")
         if not sep:
@@ -223,29 +227,45 @@ def write_meta_properties(config, cluster):
                       f"broker.id={config['broker_id']}\nversion=0\ncluster.id={cluster}\n")
 
 
-def start_listeners(config, cluster):
-    """tansu broker on the inter-broker listener, tansu proxy on each other listener."""
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_listeners(config, cluster, props, client):
+    """tansu broker on the inter-broker listener, tansu proxy on each other listener. An SSL or SASL
+    listener is served by a security front (security_front.py) and its tansu process listens on a
+    private 127.0.0.1 port behind it, still advertising the listener's endpoint."""
     advertised = {e["name"]: e for e in config["advertised"]}
-    children = []
+    children, fronts = [], []
     broker = next(e for e in config["listeners"] if e["name"] == config["inter"])
-    origin = f"tcp://127.0.0.1:{broker['port']}"
     ordered = [broker] + [e for e in config["listeners"] if e is not broker]
+    lookup = security_front.scram_lookup(client)
+    origin = None
     for endpoint in ordered:
-        bind = f"tcp://{endpoint['host'] or '0.0.0.0'}:{endpoint['port']}"
+        protocol = config["protocol_map"][endpoint["name"]]
+        host = endpoint["host"] or "0.0.0.0"
+        behind = free_port() if protocol != "PLAINTEXT" else None
+        bind = f"tcp://127.0.0.1:{behind}" if behind else f"tcp://{host}:{endpoint['port']}"
         adv = advertised.get(endpoint["name"], endpoint)
         public = f"tcp://{adv['host']}:{adv['port']}"
         if endpoint is broker:
+            origin = f"tcp://127.0.0.1:{behind or endpoint['port']}"
             cmd = [TANSU, "broker", "--cluster-id", cluster, "--listener-url", bind,
                    "--advertised-listener-url", public, "--storage-engine", "memory://tansu/"]
         else:
             cmd = [TANSU, "proxy", "--listener-url", bind, "--advertised-listener-url", public, "--origin-url", origin]
         children.append(subprocess.Popen(cmd, stdout=sys.stdout, stderr=sys.stderr))
-        wait_for_port("127.0.0.1" if not endpoint["host"] or endpoint["host"] == "0.0.0.0" else endpoint["host"],
-                      endpoint["port"], children[-1])
+        if behind:
+            wait_for_port("127.0.0.1", behind, children[-1])
+            fronts.append(security_front.Front(endpoint["name"], protocol, host, endpoint["port"], behind, props,
+                                               lookup, log, fatal))
+        wait_for_port("127.0.0.1" if host == "0.0.0.0" else endpoint["host"], endpoint["port"], children[-1])
         log("INFO", f"[SocketServer listenerType=ZK_BROKER, nodeId={config['broker_id']}] "
             f"Created data-plane acceptor and processors for endpoint : ListenerName({endpoint['name']})",
             "kafka.network.SocketServer")
-    return children
+    return children, fronts
 
 
 def wait_for_port(host, port, process, timeout=30):
@@ -312,7 +332,7 @@ def main(argv):
     cluster = cluster_id(client)
     log("INFO", f"Cluster ID = {cluster}")
     write_meta_properties(config, cluster)
-    children = start_listeners(config, cluster)
+    children, _fronts = start_listeners(config, cluster, props, client)
     path = f"/brokers/ids/{config['broker_id']}"
     payload = registration(config, props)
     client.ensure_path("/brokers/ids")

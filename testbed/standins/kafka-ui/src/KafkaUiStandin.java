@@ -12,7 +12,7 @@
 //    auth.type LOGIN_FORM every /api/** request needs a session (401, or 302 to /login for browsers);
 //  - computes status, brokerCount, topicCount and onlinePartitionCount by sending a Kafka Metadata
 //    request to the bootstrap servers, on start and then every update-metrics-rate-millis.
-// PLAINTEXT only: a cluster whose security.protocol is anything else is reported offline.
+// Connects with the cluster's security.protocol, TLS trust store and SASL login (KafkaConnection.java).
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -299,11 +299,6 @@ public final class KafkaUiStandin {
     }
 
     void refresh() {
-      String protocol = str(properties.get("security.protocol"), "PLAINTEXT").toUpperCase();
-      if (!protocol.equals("PLAINTEXT")) {
-        fail("the kafka-ui stand-in speaks PLAINTEXT only, not " + protocol);
-        return;
-      }
       String errors = "";
       for (String server : bootstrap.split(",")) {
         String s = server.trim().replaceFirst("^[A-Za-z_]+://", "");
@@ -313,7 +308,7 @@ public final class KafkaUiStandin {
           continue;
         }
         try {
-          metadata = Metadata.fetch(s.substring(0, colon), Integer.parseInt(s.substring(colon + 1)));
+          metadata = Metadata.fetch(s.substring(0, colon), Integer.parseInt(s.substring(colon + 1)), properties);
           status = "online";
           lastError = null;
           return;
@@ -417,10 +412,8 @@ public final class KafkaUiStandin {
       return topics.stream().flatMap(t -> t.replicas.stream()).filter(r -> r == id).count();
     }
 
-    static Metadata fetch(String host, int port) throws IOException {
-      try (Socket socket = new Socket()) {
-        socket.connect(new InetSocketAddress(host, port), 5000);
-        socket.setSoTimeout(10000);
+    static Metadata fetch(String host, int port, Map<String, Object> properties) throws IOException {
+      try (Socket socket = KafkaConnection.open(host, port, properties)) {
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         DataOutputStream req = new DataOutputStream(buffer);
         req.writeShort(3);   // api key Metadata
