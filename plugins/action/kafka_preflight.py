@@ -15,7 +15,9 @@ PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 _ENDPOINT = re.compile(r"^(.*)://\[?([0-9a-zA-Z\-%._:]*)\]?:(-?[0-9]+)$")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 LISTENER_KEYS = {"name", "port", "protocol", "advertised_host", "advertised_port", "bind_address", "sasl_mechanisms",
-                 "inter_broker_mechanism"}
+                 "inter_broker_mechanism", "ssl_client_auth"}
+CLIENT_AUTH = ("none", "requested", "required")
+SCRAM_MIN_ITERATIONS = 4096
 
 
 # Legacy plugin directories are no package: reach plugins/module_utils by path.
@@ -219,8 +221,89 @@ def _security_problems(listeners, inter_name, properties, sasl):
             if not properties.get(scoped) and not properties.get("ssl.keystore.location"):
                 problems.append(Problem("kafka_listeners", f"listener {name} ({protocol}) has no key material: neither "
                                         f"{scoped} nor ssl.keystore.location is set.",
-                                        "set the keystore (type, location, passwords) in kafka_server_properties_extra; "
-                                        "the role does not manage TLS files yet."))
+                                        "do not remove the role's ssl.* properties in kafka_server_properties_extra."))
+            if listener.get("ssl_client_auth") not in (None,) + CLIENT_AUTH:
+                problems.append(Problem("kafka_listeners", f"listener {name}: ssl_client_auth "
+                                        f"{listener.get('ssl_client_auth')!r} is not one of {', '.join(CLIENT_AUTH)}.",
+                                        f"use one of {', '.join(CLIENT_AUTH)}."))
+        elif listener.get("ssl_client_auth"):
+            problems.append(Problem("kafka_listeners", f"listener {name} has ssl_client_auth but protocol {protocol}, "
+                                    "so it would be ignored.", f"set the protocol of {name} to SSL or SASL_SSL, or "
+                                    "remove ssl_client_auth."))
+    return problems
+
+
+def _tls_problems(listeners, tls):
+    """The key material of the SSL and SASL_SSL listeners: where it comes from, and the keystore password."""
+    tls_listeners = [str(item.get("name")) for item in listeners if item.get("protocol") in ("SSL", "SASL_SSL")]
+    if not tls_listeners or not tls:
+        return []
+    where = (f"listener {tls_listeners[0]} uses TLS" if len(tls_listeners) == 1
+             else f"listeners {', '.join(tls_listeners)} use TLS")
+    problems = []
+    if tls.get("deploy_mode") == "container":
+        return [Problem("kafka_listeners", f"{where}, but the role installs key material on hosts only, not into "
+                        "containers yet.", "use kafka_deploy_mode host for TLS listeners, or SASL_PLAINTEXT/PLAINTEXT.")]
+    if tls.get("kafka_tls_source") == "provided":
+        for var in ("kafka_tls_cert_src", "kafka_tls_key_src", "kafka_tls_ca_cert_src"):
+            path = tls.get(var) or ""
+            if not path:
+                problems.append(Problem(var, f"is empty while kafka_tls_source is provided and {where}.",
+                                        f"set {var} to a PEM file on the controller (host_vars), or use "
+                                        "kafka_tls_source internal_ca."))
+            elif os.path.isabs(path) and not os.path.isfile(path):
+                problems.append(Problem(var, f"{path} is not a file on the controller ({where}).",
+                                        "point it at the PEM file (per host in host_vars)."))
+    if tls.get("kafka_tls_keystore_type", "PKCS12") == "PKCS12" and not tls.get("kafka_tls_keystore_password"):
+        problems.append(Problem("kafka_tls_keystore_password", f"is empty while {where} with a PKCS12 keystore.",
+                                "set it in the inventory's vault (ansible-vault encrypt_string), or use "
+                                "kafka_tls_keystore_type PEM."))
+    try:
+        renew, days = int(tls.get("kafka_tls_renew_days", 30)), int(tls.get("kafka_tls_cert_days", 365))
+    except (TypeError, ValueError):
+        renew, days = 0, 1
+    if tls.get("kafka_tls_source", "internal_ca") == "internal_ca" and renew >= days:
+        problems.append(Problem("kafka_tls_renew_days", f"{renew} is not below kafka_tls_cert_days {days}: every run "
+                                "would issue a new certificate and restart the brokers.",
+                                "keep kafka_tls_renew_days below kafka_tls_cert_days (default 30 and 365).",
+                                fatal=False))
+    return problems
+
+
+def _scram_problems(listeners, scram):
+    """SCRAM users: passwords present and passable to kafka-configs.sh, iterations, container mode."""
+    if not scram:
+        return []
+    users = scram.get("kafka_scram_users") or {}
+    mechanisms = sorted({m for item in listeners if str(item.get("protocol", "")).startswith("SASL_")
+                         for m in item.get("sasl_mechanisms") or [] if str(m).startswith("SCRAM-")})
+    problems = []
+    if users and not mechanisms:
+        problems.append(Problem("kafka_scram_users", "is set, but no listener enables a SCRAM mechanism, so nobody "
+                                "could log in with them.", "add SCRAM-SHA-512 (or -256) to a SASL listener's "
+                                "sasl_mechanisms, or remove kafka_scram_users.", fatal=False))
+    if mechanisms and scram.get("deploy_mode") == "container":
+        problems.append(Problem("kafka_listeners", f"{', '.join(mechanisms)} on a listener needs SCRAM users in "
+                                "ZooKeeper, which the role creates on hosts only, not for containers yet.",
+                                "use kafka_deploy_mode host, or PLAIN on SASL listeners in container mode."))
+    try:
+        iterations = int(scram.get("kafka_scram_iterations", SCRAM_MIN_ITERATIONS))
+    except (TypeError, ValueError):
+        iterations = 0
+    if iterations < SCRAM_MIN_ITERATIONS:
+        problems.append(Problem("kafka_scram_iterations", f"{scram.get('kafka_scram_iterations')} is below Kafka's "
+                                f"minimum {SCRAM_MIN_ITERATIONS}; kafka-configs.sh would refuse it.",
+                                f"use {SCRAM_MIN_ITERATIONS} or more."))
+    for name, value in users.items() if isinstance(users, dict) else []:
+        password = value.get("password") if isinstance(value, dict) else value
+        password = "" if password is None else str(password)
+        if not password:
+            problems.append(Problem("kafka_scram_users", f"user {name} has no password.",
+                                    f"give {name} a password in the inventory's vault."))
+        elif set(password) & set("[]") or password != password.strip():
+            problems.append(Problem("kafka_scram_users", f"the password of user {name} has '[', ']' or surrounding "
+                                    "blanks, which kafka-configs.sh removes: the stored credential would not match.",
+                                    f"choose another password for {name}."))
     return problems
 
 
@@ -282,13 +365,16 @@ def _model_problems(listeners):
     return problems
 
 
-def check(host, listeners, properties, brokers, zookeeper_hosts, sasl=None, jvm_options="", zookeeper_auth=None):
+def check(host, listeners, properties, brokers, zookeeper_hosts, sasl=None, jvm_options="", zookeeper_auth=None,
+          tls=None, scram=None):
     """Every Problem of one broker. ``brokers``: [{host, broker_id, advertised: "NAME://h:p,..."}];
     ``sasl``: {kafka_sasl_inter_broker_username, kafka_sasl_inter_broker_password, kafka_sasl_plain_users}."""
     problems = _model_problems(listeners)
     if not problems:
         problems = _security_problems(listeners, properties.get("inter.broker.listener.name"), properties, sasl or {})
         problems += _zookeeper_auth_problems(zookeeper_auth)
+        problems += _tls_problems(listeners, tls or {})
+        problems += _scram_problems(listeners, scram or {})
     if not zookeeper_hosts:
         problems.append(Problem("groups", "inventory group 'zookeeper' is empty, so zookeeper.connect cannot be "
                                 "built.", "put the ZooKeeper hosts in group 'zookeeper'."))
@@ -324,9 +410,9 @@ class ActionModule(_shared.PreflightAction):
 
     ROLE = ROLE
     _VALID_ARGS = frozenset(("listeners", "properties", "brokers", "zookeeper_hosts", "sasl", "jvm_options",
-                             "zookeeper_auth"))
+                             "zookeeper_auth", "tls", "scram"))
 
     def problems(self, host, args):
         return check(host, args.get("listeners"), args.get("properties") or {}, args.get("brokers") or [],
                      args.get("zookeeper_hosts") or [], args.get("sasl") or {}, args.get("jvm_options") or "",
-                     args.get("zookeeper_auth") or {})
+                     args.get("zookeeper_auth") or {}, args.get("tls") or {}, args.get("scram") or {})

@@ -1,0 +1,182 @@
+"""SCRAM credentials (which, and which are out of date) and TLS properties; their pre-flight checks."""
+
+import base64
+import hashlib
+import hmac
+
+import pytest
+
+from conftest import load_plugin
+
+sec = load_plugin("filter", "kafka_security")
+pre = load_plugin("action", "kafka_preflight")
+kafka = load_plugin("filter", "kafka")
+
+LISTENERS = [
+    {"name": "INTERNAL", "port": 9092, "protocol": "SASL_SSL", "sasl_mechanisms": ["SCRAM-SHA-512"]},
+    {"name": "EXTERNAL", "port": 9094, "protocol": "SASL_SSL", "sasl_mechanisms": ["SCRAM-SHA-512", "SCRAM-SHA-256"],
+     "advertised_host": "localhost", "ssl_client_auth": "requested"},
+    {"name": "LOCAL", "port": 9095, "protocol": "SASL_PLAINTEXT", "sasl_mechanisms": ["PLAIN"]},
+]
+TLS = {"keystore_type": "PKCS12", "keystore_location": "/etc/kafka/tls/keystore.p12", "keystore_password": "ks",
+       "truststore_location": "/etc/kafka/tls/truststore.pem"}
+
+
+def describe_line(user, credentials):
+    """kafka-configs.sh --describe as Kafka prints it (ConfigCommand: "Configs for <entity> are k=v,...")."""
+    return f"Configs for user-principal '{user}' are " + ",".join(f"{m}={c}" for m, c in credentials.items())
+
+
+# --- SCRAM ----------------------------------------------------------------------------------------
+
+def test_rfc_7677_test_vector():
+    # RFC 7677 section 3: user "user", password "pencil", SCRAM-SHA-256, 4096 iterations; the server's
+    # first message carries this salt, and the verifier follows from the server key.
+    salt = base64.b64decode("W22ZaJ0SNY7soEsUEjb6gQ==")
+    stored = sec.scram_stored("SCRAM-SHA-256=" + sec.scram_credential("pencil", "SCRAM-SHA-256", salt, 4096),
+                              "SCRAM-SHA-256")
+    auth_message = (b"n=user,r=rOprNGfwEbeRWgbNEkqO,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+                    b"s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096,c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0")
+    verifier = hmac.new(base64.b64decode(stored["server_key"]), auth_message, hashlib.sha256).digest()
+    assert base64.b64encode(verifier).decode() == "6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
+
+
+def test_credentials_cover_every_scram_mechanism_and_the_inter_broker_user():
+    creds = sec.kafka_scram_credentials({"alice": "a-pw", "bob": {"password": "b-pw", "iterations": 8192}},
+                                        LISTENERS, "INTERNAL", "broker", "broker-pw", 4096)
+    assert [(c["name"], c["mechanism"], c["iterations"]) for c in creds] == [
+        ("alice", "SCRAM-SHA-512", 4096), ("alice", "SCRAM-SHA-256", 4096),
+        ("bob", "SCRAM-SHA-512", 8192), ("bob", "SCRAM-SHA-256", 8192),
+        ("broker", "SCRAM-SHA-512", 4096), ("broker", "SCRAM-SHA-256", 4096)]
+    assert creds[-1]["password"] == "broker-pw"
+
+
+def test_no_inter_broker_user_when_brokers_do_not_use_scram():
+    plain_inter = [dict(LISTENERS[2])] + LISTENERS[:2]
+    creds = sec.kafka_scram_credentials({"alice": "a"}, plain_inter, "LOCAL", "broker", "pw")
+    assert {c["name"] for c in creds} == {"alice"}
+    assert sec.kafka_scram_credentials({"alice": "a"}, [LISTENERS[2]], "LOCAL", "broker", "pw") == []
+
+
+def test_stale_finds_missing_wrong_password_and_other_iterations():
+    creds = sec.kafka_scram_credentials({"alice": "a-pw", "bob": "b-pw", "carol": "c-pw"}, LISTENERS[:1],
+                                        "EXTERNAL")
+    salt = b"0123456789abcdef"
+    described = [
+        {"item": "alice", "rc": 0, "stdout": describe_line("alice", {
+            "SCRAM-SHA-512": sec.scram_credential("a-pw", "SCRAM-SHA-512", salt, 4096)})},
+        {"item": "bob", "rc": 0, "stdout": describe_line("bob", {
+            "SCRAM-SHA-512": sec.scram_credential("old-pw", "SCRAM-SHA-512", salt, 4096)})},
+        {"item": "carol", "rc": 0, "stdout": describe_line("carol", {
+            "SCRAM-SHA-512": sec.scram_credential("c-pw", "SCRAM-SHA-512", salt, 8192)})},
+    ]
+    assert [c["name"] for c in sec.kafka_scram_stale(creds, described)] == ["bob", "carol"]
+    described[0]["stdout"] = "Configs for user-principal 'alice' are "
+    assert [c["name"] for c in sec.kafka_scram_stale(creds, described)] == ["alice", "bob", "carol"]
+
+
+def test_stale_reports_a_failed_describe():
+    with pytest.raises(sec.AnsibleFilterError, match="kafka-configs.sh --describe failed for user alice: boom"):
+        sec.kafka_scram_stale([], [{"item": "alice", "rc": 1, "stderr": "boom"}])
+
+
+def test_add_config_is_kafka_configs_syntax():
+    credential = {"name": "a", "mechanism": "SCRAM-SHA-512", "iterations": 4096, "password": "p,w=1"}
+    assert sec.kafka_scram_add_config(credential) == "SCRAM-SHA-512=[iterations=4096,password=p,w=1]"
+
+
+# --- TLS ------------------------------------------------------------------------------------------
+
+def test_tls_properties_are_listener_scoped():
+    props = sec.kafka_listener_tls_properties(LISTENERS, TLS)
+    assert props == {
+        "listener.name.internal.ssl.keystore.type": "PKCS12",
+        "listener.name.internal.ssl.keystore.location": "/etc/kafka/tls/keystore.p12",
+        "listener.name.internal.ssl.keystore.password": "ks",
+        "listener.name.internal.ssl.truststore.type": "PEM",
+        "listener.name.internal.ssl.truststore.location": "/etc/kafka/tls/truststore.pem",
+        "listener.name.external.ssl.keystore.type": "PKCS12",
+        "listener.name.external.ssl.keystore.location": "/etc/kafka/tls/keystore.p12",
+        "listener.name.external.ssl.keystore.password": "ks",
+        "listener.name.external.ssl.truststore.type": "PEM",
+        "listener.name.external.ssl.truststore.location": "/etc/kafka/tls/truststore.pem",
+        "listener.name.external.ssl.client.auth": "requested",
+    }
+    pem = sec.kafka_listener_tls_properties(LISTENERS[:1], dict(TLS, keystore_type="PEM"))
+    assert "listener.name.internal.ssl.keystore.password" not in pem
+
+
+def test_certificate_names_are_the_advertised_hosts():
+    assert sec.kafka_tls_names(LISTENERS, "kafka1", ["DNS:kafka.example.com", "10.0.0.5"]) == [
+        "DNS:kafka1", "DNS:localhost", "DNS:kafka.example.com", "IP:10.0.0.5"]
+
+
+# --- pre-flight -----------------------------------------------------------------------------------
+
+def check(tls=None, scram=None, listeners=LISTENERS):
+    props = kafka.kafka_listener_properties(listeners, "INTERNAL", "kafka")
+    props.update(kafka.kafka_listener_sasl_properties(listeners, "INTERNAL", "broker", "pw", {"alice": "x"}))
+    props.update(sec.kafka_listener_tls_properties(listeners, TLS))
+    props = kafka.kafka_server_properties({"broker.id": 1, "zookeeper.connect": "zk:2181", "log.dirs": "/d"}, props)
+    tls_args = {"deploy_mode": "host", "kafka_tls_source": "internal_ca", "kafka_tls_keystore_type": "PKCS12",
+                "kafka_tls_keystore_password": "ks", "kafka_tls_cert_days": 365, "kafka_tls_renew_days": 30}
+    tls_args.update(tls or {})
+    scram_args = {"deploy_mode": "host", "kafka_scram_users": {"alice": "a-pw"}, "kafka_scram_iterations": 4096}
+    scram_args.update(scram or {})
+    sasl = {"kafka_sasl_inter_broker_username": "broker", "kafka_sasl_inter_broker_password": "pw",
+            "kafka_sasl_plain_users": {"alice": "x"}}
+    return [p.render("kafka") for p in pre.check("kafka", listeners, props, [
+        {"host": "kafka", "broker_id": 1, "advertised": props["advertised.listeners"]}], ["zk"], sasl, "", {},
+        tls_args, scram_args)]
+
+
+def test_complete_security_passes():
+    assert check() == []
+
+
+@pytest.mark.parametrize("tls, scram, expected", [
+    ({"kafka_tls_keystore_password": ""}, None,
+     "host kafka: kafka_tls_keystore_password: is empty while listeners INTERNAL, EXTERNAL use TLS with a PKCS12 "
+     "keystore. Fix: set it in the inventory's vault (ansible-vault encrypt_string), or use kafka_tls_keystore_type "
+     "PEM."),
+    ({"kafka_tls_source": "provided", "kafka_tls_cert_src": "c.pem", "kafka_tls_ca_cert_src": "ca.pem"}, None,
+     "host kafka: kafka_tls_key_src: is empty while kafka_tls_source is provided and listeners INTERNAL, EXTERNAL use "
+     "TLS. Fix: set kafka_tls_key_src to a PEM file on the controller (host_vars), or use kafka_tls_source "
+     "internal_ca."),
+    ({"deploy_mode": "container"}, None,
+     "host kafka: kafka_listeners: listeners INTERNAL, EXTERNAL use TLS, but the role installs key material on hosts "
+     "only, not into containers yet. Fix: use kafka_deploy_mode host for TLS listeners, or SASL_PLAINTEXT/PLAINTEXT."),
+    (None, {"kafka_scram_users": {"alice": ""}},
+     "host kafka: kafka_scram_users: user alice has no password. Fix: give alice a password in the inventory's "
+     "vault."),
+    (None, {"kafka_scram_users": {"alice": {"password": "a]b"}}},
+     "host kafka: kafka_scram_users: the password of user alice has '[', ']' or surrounding blanks, which "
+     "kafka-configs.sh removes: the stored credential would not match. Fix: choose another password for alice."),
+    (None, {"kafka_scram_iterations": 1000},
+     "host kafka: kafka_scram_iterations: 1000 is below Kafka's minimum 4096; kafka-configs.sh would refuse it. "
+     "Fix: use 4096 or more."),
+])
+def test_incomplete_tls_or_scram_is_refused_naming_the_variable(tls, scram, expected):
+    assert expected in check(tls, scram)
+
+
+def test_provided_files_must_exist_on_the_controller(tmp_path):
+    cert = tmp_path / "kafka1.pem"
+    cert.write_text("-----BEGIN CERTIFICATE-----\n")
+    problems = check({"kafka_tls_source": "provided", "kafka_tls_cert_src": str(cert),
+                      "kafka_tls_key_src": str(tmp_path / "missing.key"), "kafka_tls_ca_cert_src": str(cert)})
+    assert problems == [f"host kafka: kafka_tls_key_src: {tmp_path}/missing.key is not a file on the controller "
+                        "(listeners INTERNAL, EXTERNAL use TLS). Fix: point it at the PEM file (per host in host_vars)."]
+
+
+def test_client_auth_value_and_placement():
+    bad = [dict(LISTENERS[0], ssl_client_auth="always")] + LISTENERS[1:]
+    assert ("host kafka: kafka_listeners: listener INTERNAL: ssl_client_auth 'always' is not one of none, requested, "
+            "required. Fix: use one of none, requested, required.") in check(listeners=bad)
+    misplaced = LISTENERS[:2] + [dict(LISTENERS[2], ssl_client_auth="required")]
+    assert any("listener LOCAL has ssl_client_auth but protocol SASL_PLAINTEXT" in p for p in check(listeners=misplaced))
+
+
+def test_scram_in_container_mode_is_refused():
+    assert any("SCRAM-SHA-256, SCRAM-SHA-512 on a listener needs SCRAM users in ZooKeeper" in p
+               for p in check({"deploy_mode": "host"}, {"deploy_mode": "container"}))
