@@ -76,11 +76,18 @@ def _cluster_problems(args):
     protocol = bootstrap.get("protocol") or ""
     if protocol.startswith("SASL_") and not properties.get("sasl.jaas.config"):
         problems += _client_login_problems(args.get("client_login") or {}, bootstrap, listener, protocol)
-    if protocol.endswith("SSL") and not properties.get("ssl.truststore.location"):
-        problems.append(Problem("kafka_ui_kafka_properties", f"has no ssl.truststore.location for {protocol} "
-                                f"listener {listener}; the JVM's default trust store will be used.",
-                                "set ssl.truststore.location (and password) if the brokers' CA is private.",
-                                fatal=False))
+    if protocol.endswith("SSL"):
+        ca_cert = str(args.get("ca_cert_src") or "")
+        if args.get("deploy_mode") == "container" and not properties.get("ssl.truststore.location"):
+            problems.append(Problem("kafka_ui_listener_name", f"listener {listener} uses {protocol}, but the role "
+                                    "installs the brokers' CA on hosts only, not into the container yet.",
+                                    "use kafka_ui_deploy_mode host, or give ssl.truststore.* in "
+                                    "kafka_ui_kafka_properties for a trust store inside the image."))
+        elif ca_cert and os.path.isabs(ca_cert) and not os.path.isfile(ca_cert):
+            problems.append(Problem("kafka_ui_kafka_ca_cert_src", f"{ca_cert} is not a file on the controller "
+                                    f"(listener {listener} uses {protocol}).",
+                                    "point it at the brokers' CA certificate (PEM), or leave it empty for the "
+                                    "kafka role's CA."))
     return problems
 
 
@@ -148,7 +155,7 @@ class ActionModule(_shared.PreflightAction):
     ROLE = ROLE
     _VALID_ARGS = frozenset(("deploy_mode", "flavor", "version", "mirror", "archive_src", "checksum", "java_package", "java_binary",
                              "port", "cluster_name", "kafka_group", "kafka_hosts", "bootstrap", "kafka_properties",
-                             "auth_type", "username", "password", "client_login"))
+                             "auth_type", "username", "password", "client_login", "ca_cert_src"))
 
     def problems(self, host, args):
         return check(host, args)
