@@ -124,9 +124,11 @@ def wait_for(predicate, timeout=90.0, interval=1.0, what="condition"):
         time.sleep(interval)
 
 
-def client_container(name):
+def client_container(name, files=None, security=None):
     """Container ``name`` of the scenario, given kafka-python and kafka_client.py under /opt/testclient,
-    to act as "another container" on the Docker network. Returns a function running kafka_client.py."""
+    to act as "another container" on the Docker network. Returns a function running kafka_client.py.
+    ``files`` ({name: local path}) are copied beside it; ``security`` (kafka-python settings) is passed
+    as KAFKA_CLIENT_SECURITY."""
     import docker
     import kafka as kafka_python
 
@@ -137,12 +139,15 @@ def client_container(name):
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         tar.add(os.path.dirname(kafka_python.__file__), arcname="kafka")
         tar.add(kafka_client.__file__, arcname="kafka_client.py")
+        for arcname, path in (files or {}).items():
+            tar.add(path, arcname=arcname)
     container.exec_run(["mkdir", "-p", "/opt/testclient"])
     assert container.put_archive("/opt/testclient", buffer.getvalue())
 
     def run(*args):
         result = container.exec_run(["python3", "/opt/testclient/kafka_client.py", *args],
-                                    environment={"PYTHONPATH": "/opt/testclient"})
+                                    environment={"PYTHONPATH": "/opt/testclient",
+                                                 "KAFKA_CLIENT_SECURITY": json.dumps(security or {})})
         return result.exit_code, result.output.decode()
 
     return run
