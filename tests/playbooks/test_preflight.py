@@ -6,6 +6,7 @@ pre-flight tried to contact a host, the run would end "unreachable" and these te
 
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -291,3 +292,23 @@ def test_preflight_output_at_vvv_holds_no_sasl_password(tmp_path):
     out = result.stdout + result.stderr
     assert "Pre-flight of role kafka passed on broker" in out
     assert secret not in out
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_staging_and_prod_are_sasl_ssl_with_scram_and_print_no_vault_value(env):
+    """Both listeners SASL_SSL + SCRAM-SHA-512, SCRAM inter-broker, ZooKeeper auth; the pre-flight at -vvv
+    (which sees every secret) prints none of the vault's values."""
+    vault = subprocess.run(["ansible-vault", "view", "--vault-password-file",
+                            str(ROOT / "tests/vault/ci-test-only.vault-pass"),
+                            str(ROOT / "inventories" / env / "group_vars/all/vault.yml")],
+                           capture_output=True, text=True, check=True).stdout
+    values = re.findall(r":\s+(\S{16,})\s*$", vault, flags=re.M)
+    assert len(values) >= 6
+    result = playbook(ROOT / "inventories" / env, "-vvv")
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-3000:]
+    assert not [v for v in values if v in out], "a vault value was printed"
+    listeners = yaml.safe_load((ROOT / "inventories" / env / "group_vars/kafka/main.yml").read_text())
+    assert {(item["protocol"], tuple(item["sasl_mechanisms"])) for item in listeners["kafka_listeners"]} == {
+        ("SASL_SSL", ("SCRAM-SHA-512",))}
+    assert listeners["kafka_inter_broker_listener_name"] == "INTERNAL" and listeners["kafka_zookeeper_set_acl"]
