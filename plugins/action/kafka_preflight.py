@@ -282,6 +282,10 @@ def _scram_problems(listeners, scram):
         problems.append(Problem("kafka_scram_users", "is set, but no listener enables a SCRAM mechanism, so nobody "
                                 "could log in with them.", "add SCRAM-SHA-512 (or -256) to a SASL listener's "
                                 "sasl_mechanisms, or remove kafka_scram_users.", fatal=False))
+    if mechanisms and not users:
+        problems.append(Problem("kafka_scram_users", f"is empty while a listener accepts {', '.join(mechanisms)}: only "
+                                "the brokers' own user could log in there.",
+                                "list the client users and their passwords (vault) in kafka_scram_users.", fatal=False))
     if mechanisms and scram.get("deploy_mode") == "container":
         problems.append(Problem("kafka_listeners", f"{', '.join(mechanisms)} on a listener needs SCRAM users in "
                                 "ZooKeeper, which the role creates on hosts only, not for containers yet.",

@@ -180,3 +180,9 @@ def test_client_auth_value_and_placement():
 def test_scram_in_container_mode_is_refused():
     assert any("SCRAM-SHA-256, SCRAM-SHA-512 on a listener needs SCRAM users in ZooKeeper" in p
                for p in check({"deploy_mode": "host"}, {"deploy_mode": "container"}))
+
+
+def test_scram_listener_without_client_users_warns():
+    problems = pre._scram_problems(LISTENERS, {"deploy_mode": "host", "kafka_scram_users": {},
+                                               "kafka_scram_iterations": 4096})
+    assert [(p.var, p.fatal) for p in problems] == [("kafka_scram_users", False)]

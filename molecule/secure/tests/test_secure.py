@@ -197,6 +197,56 @@ def test_renewal_is_driven_by_the_expiry_date():
         assert kept.read() == new
 
 
+def _provided_pki(directory):
+    """A CA and a broker certificate for sec-kafka and localhost, as a team's own PKI would hand them over."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "provided test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=2))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(ca_key, hashes.SHA256()))
+    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sec-kafka")]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=2))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("sec-kafka"), x509.DNSName("localhost")]),
+                           critical=False).sign(ca_key, hashes.SHA256()))
+    files = {"ca": directory / "ca.pem", "cert": directory / "sec-kafka.pem", "key": directory / "sec-kafka.key"}
+    files["ca"].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    files["cert"].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    files["key"].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+    return files
+
+
+def test_provided_pem_files_and_a_pem_keystore(host, tmp_path):
+    files = _provided_pki(tmp_path)
+    settings = {"kafka_tls_source": "provided", "kafka_tls_keystore_type": "PEM", "kafka_tls_cert_src": str(files["cert"]),
+                "kafka_tls_key_src": str(files["key"]), "kafka_tls_ca_cert_src": str(files["ca"])}
+    try:
+        result = playbook("molecule/secure/converge.yml", "--limit", "sec-kafka", "-e", json.dumps(settings))
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+        context = ssl.create_default_context(cafile=str(files["ca"]))
+        with socket.create_connection(("127.0.0.1", 39094), timeout=10) as raw:
+            with context.wrap_socket(raw, server_hostname="localhost") as tls:
+                assert tls.getpeercert(binary_form=True) == ssl.PEM_cert_to_DER_cert(files["cert"].read_text())
+        keystore = host.file("/etc/kafka/tls/keystore.pem")
+        assert keystore.mode == 0o640 and keystore.group == "kafka"
+        assert not host.file("/etc/kafka/tls/keystore.p12").exists
+        kafka_client.produce(EXTERNAL, f"pem-{uuid.uuid4().hex[:8]}", "v",
+                             **dict(scram("alice", users()["alice"]), ssl_cafile=str(files["ca"])))
+    finally:
+        restored = playbook("molecule/secure/converge.yml", "--limit", "sec-kafka")
+        assert restored.returncode == 0, restored.stdout[-3000:]
+    assert not host.file("/etc/kafka/tls/keystore.pem").exists
+
+
 def test_password_rotation_at_vvv_works_and_prints_no_secret():
     """Change alice's password with the whole stack converging at -vvv: the new one works, the old one is
     refused, and no password of the inventory (old or new) appears in the output."""
