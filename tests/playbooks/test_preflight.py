@@ -312,3 +312,17 @@ def test_staging_and_prod_are_sasl_ssl_with_scram_and_print_no_vault_value(env):
     assert {(item["protocol"], tuple(item["sasl_mechanisms"])) for item in listeners["kafka_listeners"]} == {
         ("SASL_SSL", ("SCRAM-SHA-512",))}
     assert listeners["kafka_inter_broker_listener_name"] == "INTERNAL" and listeners["kafka_zookeeper_set_acl"]
+
+
+def test_tls_listener_without_keystore_password_or_provided_files(tmp_path):
+    tls = ("broker: {kafka_broker_id: 1, kafka_listeners: [{name: PLAINTEXT, port: 9092, protocol: PLAINTEXT}, "
+           "{name: SECURE, port: 9093, protocol: SSL}]}")
+    out = refused(tmp_path, stack().replace("broker: {kafka_broker_id: 1}", tls))
+    assert ("host broker: kafka_tls_keystore_password: is empty while listener SECURE uses TLS with a PKCS12 "
+            "keystore.") in out
+    provided = tls.replace("kafka_broker_id: 1,", "kafka_broker_id: 1, kafka_tls_source: provided, "
+                           "kafka_tls_keystore_type: PEM, kafka_tls_cert_src: /nonexistent/broker.pem,")
+    out = refused(tmp_path, stack().replace("broker: {kafka_broker_id: 1}", provided))
+    assert ("host broker: kafka_tls_cert_src: /nonexistent/broker.pem is not a file on the controller (listener "
+            "SECURE uses TLS).") in out
+    assert "host broker: kafka_tls_key_src: is empty while kafka_tls_source is provided and listener SECURE" in out

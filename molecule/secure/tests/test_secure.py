@@ -56,6 +56,12 @@ def test_scram_user_with_the_right_password_produces_and_a_group_consumes():
     assert code == 0, output
 
 
+def test_brokers_own_scram_user_was_created_with_the_inter_broker_password():
+    # Kafka needs it before the brokers start; created by the role from kafka_sasl_inter_broker_*.
+    kafka_client.produce(EXTERNAL, f"ib-{uuid.uuid4().hex[:8]}", "v",
+                         **scram("broker", host_var("sec-kafka", "kafka_sasl_inter_broker_password")))
+
+
 def test_wrong_password_is_refused(caplog):
     log = refused(scram("alice", "not-" + users()["alice"]), caplog)
     assert "SaslAuthenticationFailedError" in log and "invalid credentials" in log, log

@@ -10,7 +10,8 @@ Credentials are checked as Kafka checks them: PLAIN against the ``user_<name>`` 
 listener's ``plain.sasl.jaas.config``; SCRAM-SHA-256/512 (RFC 5802) against the credential Kafka keeps in
 ZooKeeper under ``/config/users/<name>`` (salt, stored_key, server_key, iterations), read at each login,
 so users created or changed by kafka-configs.sh count at once. Failures answer Kafka's error code 58
-(SASL_AUTHENTICATION_FAILED) with Kafka's message.
+(SASL_AUTHENTICATION_FAILED) with Kafka's message, and the connection is closed after
+``connection.failed.authentication.delay.ms`` (100 ms), as Kafka does.
 """
 
 import base64
@@ -27,6 +28,7 @@ import struct
 import subprocess
 import tempfile
 import threading
+import time
 import urllib.parse
 
 API_VERSIONS, SASL_HANDSHAKE, SASL_AUTHENTICATE = 18, 17, 36
@@ -212,6 +214,7 @@ class Front:
                 if mechanism == "PLAIN":
                     self.plain_users = {k[5:]: v for k, v in jaas_options(jaas).items() if k.startswith("user_")}
         self.lookup = lookup
+        self.failed_delay = int(props.get("connection.failed.authentication.delay.ms", 100)) / 1000.0
         self.server = socket.create_server((bind, port), reuse_port=False)
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -302,6 +305,7 @@ class Front:
                              f"({message})", "org.apache.kafka.common.network.Selector")
                     self._reply(conn, correlation, self._auth_body(version, SASL_AUTHENTICATION_FAILED, message, b""),
                                 flexible)
+                    time.sleep(self.failed_delay)  # Kafka's connection.failed.authentication.delay.ms
                     return False
                 self._reply(conn, correlation, self._auth_body(version, 0, None, reply), flexible)
                 if done:
