@@ -233,7 +233,63 @@ def _security_problems(listeners, inter_name, properties, sasl):
     return problems
 
 
-def _tls_problems(listeners, tls):
+def _certificate_problems(host, listeners, tls):
+    """A provided certificate: readable, not expired, matching the key, and valid for every advertised
+    host of a TLS listener (clients verify the name). Needs the ``cryptography`` library of ansible-core."""
+    try:
+        import datetime
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import serialization
+    except ImportError:  # pragma: no cover - ansible-core depends on it
+        return []
+    cert_path, key_path = tls.get("kafka_tls_cert_src") or "", tls.get("kafka_tls_key_src") or ""
+    if not (os.path.isabs(cert_path) and os.path.isfile(cert_path)):
+        return []
+    try:
+        with open(cert_path, "rb") as handle:
+            cert = x509.load_pem_x509_certificate(handle.read())
+    except (OSError, ValueError) as error:
+        return [Problem("kafka_tls_cert_src", f"{cert_path} cannot be read as a PEM certificate "
+                        f"({type(error).__name__}).",
+                        "point it at the broker's certificate in PEM.")]
+    problems = []
+    if cert.not_valid_after_utc <= datetime.datetime.now(datetime.timezone.utc):
+        problems.append(Problem("kafka_tls_cert_src", f"{cert_path} expired on {cert.not_valid_after_utc:%Y-%m-%d}.",
+                                "give the broker a current certificate."))
+    try:
+        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        names = set(sans.get_values_for_type(x509.DNSName)) | {str(ip) for ip in sans.get_values_for_type(x509.IPAddress)}
+    except x509.ExtensionNotFound:
+        names = set()
+    for listener in listeners:
+        if listener.get("protocol") not in ("SSL", "SASL_SSL"):
+            continue
+        wanted = str(listener.get("advertised_host") or host)
+        wildcards = {n[2:] for n in names if n.startswith("*.")}
+        if wanted not in names and wanted.partition(".")[2] not in wildcards:
+            problems.append(Problem("kafka_tls_cert_src", f"{cert_path} is not valid for {wanted}, the host listener "
+                                    f"{listener.get('name')} advertises (its names: {', '.join(sorted(names)) or 'none'}); "
+                                    "clients verify it and would refuse the broker.",
+                                    f"issue a certificate with subjectAltName DNS:{wanted}, or advertise a name it has."))
+    if os.path.isabs(key_path) and os.path.isfile(key_path):
+        try:
+            with open(key_path, "rb") as handle:
+                key = serialization.load_pem_private_key(handle.read(), password=None)
+            mine = key.public_key().public_bytes(serialization.Encoding.DER,
+                                                 serialization.PublicFormat.SubjectPublicKeyInfo)
+            theirs = cert.public_key().public_bytes(serialization.Encoding.DER,
+                                                    serialization.PublicFormat.SubjectPublicKeyInfo)
+            if mine != theirs:
+                problems.append(Problem("kafka_tls_key_src", f"{key_path} is not the key of {cert_path}.",
+                                        "give the private key that belongs to the certificate."))
+        except (OSError, ValueError, TypeError) as error:
+            problems.append(Problem("kafka_tls_key_src", f"{key_path} is not an unencrypted PEM private key "
+                                    f"({type(error).__name__}).", "give the key unencrypted, in PEM (PKCS#8)."))
+    return problems
+
+
+def _tls_problems(listeners, tls, host="the broker"):
     """The key material of the SSL and SASL_SSL listeners: where it comes from, and the keystore password."""
     tls_listeners = [str(item.get("name")) for item in listeners if item.get("protocol") in ("SSL", "SASL_SSL")]
     if not tls_listeners or not tls:
@@ -254,6 +310,7 @@ def _tls_problems(listeners, tls):
             elif os.path.isabs(path) and not os.path.isfile(path):
                 problems.append(Problem(var, f"{path} is not a file on the controller ({where}).",
                                         "point it at the PEM file (per host in host_vars)."))
+        problems += _certificate_problems(host, listeners, tls)
     if tls.get("kafka_tls_keystore_type", "PKCS12") == "PKCS12" and not tls.get("kafka_tls_keystore_password"):
         problems.append(Problem("kafka_tls_keystore_password", f"is empty while {where} with a PKCS12 keystore.",
                                 "set it in the inventory's vault (ansible-vault encrypt_string), or use "
@@ -377,7 +434,7 @@ def check(host, listeners, properties, brokers, zookeeper_hosts, sasl=None, jvm_
     if not problems:
         problems = _security_problems(listeners, properties.get("inter.broker.listener.name"), properties, sasl or {})
         problems += _zookeeper_auth_problems(zookeeper_auth)
-        problems += _tls_problems(listeners, tls or {})
+        problems += _tls_problems(listeners, tls or {}, host)
         problems += _scram_problems(listeners, scram or {})
     if not zookeeper_hosts:
         problems.append(Problem("groups", "inventory group 'zookeeper' is empty, so zookeeper.connect cannot be "

@@ -156,6 +156,14 @@ def kafka_tls_names(listeners, inventory_hostname, extra=None):
     return sans
 
 
+def pem_sha256(pem):
+    """Hex SHA-256 of the first certificate of a PEM text (its DER bytes), as kafka_tls_probe returns it."""
+    match = re.search(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", pem or "", re.S)
+    if not match:
+        raise AnsibleFilterError("pem_sha256: no certificate in the given text")
+    return hashlib.sha256(base64.b64decode("".join(match.group(1).split()))).hexdigest()
+
+
 class FilterModule:
     """Kafka security filters."""
 
@@ -166,4 +174,5 @@ class FilterModule:
             "kafka_scram_add_config": kafka_scram_add_config,
             "kafka_listener_tls_properties": kafka_listener_tls_properties,
             "kafka_tls_names": kafka_tls_names,
+            "pem_sha256": pem_sha256,
         }

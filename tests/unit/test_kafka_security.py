@@ -166,7 +166,9 @@ def test_provided_files_must_exist_on_the_controller(tmp_path):
     problems = check({"kafka_tls_source": "provided", "kafka_tls_cert_src": str(cert),
                       "kafka_tls_key_src": str(tmp_path / "missing.key"), "kafka_tls_ca_cert_src": str(cert)})
     assert problems == [f"host kafka: kafka_tls_key_src: {tmp_path}/missing.key is not a file on the controller "
-                        "(listeners INTERNAL, EXTERNAL use TLS). Fix: point it at the PEM file (per host in host_vars)."]
+                        "(listeners INTERNAL, EXTERNAL use TLS). Fix: point it at the PEM file (per host in host_vars).",
+                        f"host kafka: kafka_tls_cert_src: {cert} cannot be read as a PEM certificate (ValueError). "
+                        "Fix: point it at the broker's certificate in PEM."]
 
 
 def test_client_auth_value_and_placement():
@@ -186,3 +188,53 @@ def test_scram_listener_without_client_users_warns():
     problems = pre._scram_problems(LISTENERS, {"deploy_mode": "host", "kafka_scram_users": {},
                                                "kafka_scram_iterations": 4096})
     assert [(p.var, p.fatal) for p in problems] == [("kafka_scram_users", False)]
+
+
+def test_pem_fingerprint_is_the_der_sha256(tmp_path):
+    import ssl
+    der = bytes(range(256)) * 3
+    pem = ssl.DER_cert_to_PEM_cert(der)
+    assert sec.pem_sha256("junk\n" + pem + pem) == hashlib.sha256(der).hexdigest()
+    with pytest.raises(sec.AnsibleFilterError):
+        sec.pem_sha256("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+
+
+def _provided(tmp_path, names, days=30, other_key=False):
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kafka")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now - datetime.timedelta(days=60))
+            .not_valid_after(now + datetime.timedelta(days=days))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
+            .sign(key, hashes.SHA256()))
+    written_key = ec.generate_private_key(ec.SECP256R1()) if other_key else key
+    (tmp_path / "kafka.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "kafka.key").write_bytes(written_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return {"kafka_tls_source": "provided", "kafka_tls_cert_src": str(tmp_path / "kafka.pem"),
+            "kafka_tls_key_src": str(tmp_path / "kafka.key"), "kafka_tls_ca_cert_src": str(tmp_path / "kafka.pem")}
+
+
+@pytest.mark.parametrize("names, days, other_key, expected", [
+    (["kafka", "localhost"], 30, False, []),
+    (["*.example.com", "kafka", "localhost"], 30, False, []),
+    (["kafka"], 30, False, ["kafka_tls_cert_src: {cert} is not valid for localhost, the host listener EXTERNAL "
+                            "advertises (its names: kafka); clients verify it and would refuse the broker. Fix: issue "
+                            "a certificate with subjectAltName DNS:localhost, or advertise a name it has."]),
+    (["kafka", "localhost"], -1, False, ["kafka_tls_cert_src: {cert} expired on"]),
+    (["kafka", "localhost"], 30, True, ["kafka_tls_key_src: {key} is not the key of {cert}."]),
+])
+def test_provided_certificate_is_checked_before_any_host_changes(tmp_path, names, days, other_key, expected):
+    tls = _provided(tmp_path, names, days, other_key)
+    problems = check(tls)
+    assert len(problems) == len(expected), problems
+    for problem, fragment in zip(problems, expected):
+        assert fragment.format(cert=tls["kafka_tls_cert_src"], key=tls["kafka_tls_key_src"]) in problem
