@@ -65,3 +65,19 @@ def test_probe_returns_the_presented_certificate_and_checks_name_and_ca(tmp_path
         probe_module.probe("127.0.0.1", port, "localhost", str(ca), 5)
     with pytest.raises(ssl.SSLCertVerificationError):
         probe_module.probe("127.0.0.1", port, "kafka1.test", str(other_ca), 5)
+
+
+def test_probe_is_not_stricter_than_kafka_clients(tmp_path, monkeypatch):
+    # Python 3.13 (Debian 13's python3) turns VERIFY_X509_STRICT on by default, which refuses a CA without
+    # keyUsage, like this test's and many private CAs that Java's Kafka clients accept.
+    ca, keystore, der = _pki(tmp_path, "loose")
+    port = _serve(keystore)
+    default = ssl.create_default_context
+
+    def strict_default(*args, **kwargs):
+        context = default(*args, **kwargs)
+        context.verify_flags |= ssl.VERIFY_X509_STRICT
+        return context
+
+    monkeypatch.setattr(probe_module.ssl, "create_default_context", strict_default)
+    assert probe_module.probe("127.0.0.1", port, "kafka1.test", str(ca), 5)["sha256"] == hashlib.sha256(der).hexdigest()
