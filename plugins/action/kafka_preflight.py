@@ -16,14 +16,13 @@ _ENDPOINT = re.compile(r"^(.*)://\[?([0-9a-zA-Z\-%._:]*)\]?:(-?[0-9]+)$")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 LISTENER_KEYS = {"name", "port", "protocol", "advertised_host", "advertised_port", "bind_address", "sasl_mechanisms",
                  "inter_broker_mechanism", "ssl_client_auth"}
-CLIENT_AUTH = ("none", "requested", "required")
-SCRAM_MIN_ITERATIONS = 4096
 
 
 # Legacy plugin directories are no package: reach plugins/module_utils by path.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
 import kafka_stack_preflight as _shared  # noqa: E402
-from kafka_stack_render import LOGIN_MODULES  # noqa: E402
+from kafka_stack_render import (  # noqa: E402
+    CLIENT_AUTH, LOGIN_MODULES, SCRAM_MIN_ITERATIONS, TLS_PROTOCOLS, scram_mechanisms)
 
 SASL_MECHANISMS = tuple(LOGIN_MODULES)  # the mechanisms the role renders a login module for
 
@@ -216,7 +215,7 @@ def _security_problems(listeners, inter_name, properties, sasl):
                                         "the broker's own user could log in there.",
                                         "list the client users and their passwords (vault) in kafka_sasl_plain_users.",
                                         fatal=False))
-        if protocol in ("SSL", "SASL_SSL"):
+        if protocol in TLS_PROTOCOLS:
             scoped = f"listener.name.{str(name).lower()}.ssl.keystore.location"
             if not properties.get(scoped) and not properties.get("ssl.keystore.location"):
                 problems.append(Problem("kafka_listeners", f"listener {name} ({protocol}) has no key material: neither "
@@ -263,7 +262,7 @@ def _certificate_problems(host, listeners, tls):
     except x509.ExtensionNotFound:
         names = set()
     for listener in listeners:
-        if listener.get("protocol") not in ("SSL", "SASL_SSL"):
+        if listener.get("protocol") not in TLS_PROTOCOLS:
             continue
         wanted = str(listener.get("advertised_host") or host)
         wildcards = {n[2:] for n in names if n.startswith("*.")}
@@ -291,7 +290,7 @@ def _certificate_problems(host, listeners, tls):
 
 def _tls_problems(listeners, tls, host="the broker"):
     """The key material of the SSL and SASL_SSL listeners: where it comes from, and the keystore password."""
-    tls_listeners = [str(item.get("name")) for item in listeners if item.get("protocol") in ("SSL", "SASL_SSL")]
+    tls_listeners = [str(item.get("name")) for item in listeners if item.get("protocol") in TLS_PROTOCOLS]
     if not tls_listeners or not tls:
         return []
     where = (f"listener {tls_listeners[0]} uses TLS" if len(tls_listeners) == 1
@@ -332,8 +331,7 @@ def _scram_problems(listeners, scram):
     if not scram:
         return []
     users = scram.get("kafka_scram_users") or {}
-    mechanisms = sorted({m for item in listeners if str(item.get("protocol", "")).startswith("SASL_")
-                         for m in item.get("sasl_mechanisms") or [] if str(m).startswith("SCRAM-")})
+    mechanisms = sorted(scram_mechanisms(listeners))
     problems = []
     if users and not mechanisms:
         problems.append(Problem("kafka_scram_users", "is set, but no listener enables a SCRAM mechanism, so nobody "

@@ -4,27 +4,16 @@ the listener-scoped TLS properties of the SSL and SASL_SSL listeners."""
 import base64
 import hashlib
 import hmac
+import os
 import re
+import sys
 
 from ansible.errors import AnsibleFilterError
 
-SCRAM_MECHANISMS = {"SCRAM-SHA-256": "sha256", "SCRAM-SHA-512": "sha512"}
-# Kafka's ScramMechanism.minIterations(); its kafka-configs.sh default is 4096.
-SCRAM_MIN_ITERATIONS = 4096
-TLS_PROTOCOLS = ("SSL", "SASL_SSL")
-CLIENT_AUTH = ("none", "requested", "required")
-
-
-def scram_mechanisms(listeners):
-    """The SCRAM mechanisms enabled on any SASL listener, in listener order, each once."""
-    found = []
-    for listener in listeners or []:
-        if not str(listener.get("protocol", "")).startswith("SASL_"):
-            continue
-        for mechanism in listener.get("sasl_mechanisms") or []:
-            if mechanism in SCRAM_MECHANISMS and mechanism not in found:
-                found.append(mechanism)
-    return found
+# Legacy plugin directories are no package: reach plugins/module_utils by path.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
+from kafka_stack_render import (  # noqa: E402
+    SCRAM_MECHANISMS, SCRAM_MIN_ITERATIONS, TLS_PROTOCOLS, scram_mechanisms)
 
 
 def _user_entries(users):

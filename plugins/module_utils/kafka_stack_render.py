@@ -18,6 +18,25 @@ LOGIN_MODULES = {"PLAIN": "org.apache.kafka.common.security.plain.PlainLoginModu
                  "SCRAM-SHA-256": "org.apache.kafka.common.security.scram.ScramLoginModule",
                  "SCRAM-SHA-512": "org.apache.kafka.common.security.scram.ScramLoginModule"}
 ZOOKEEPER_DIGEST_MODULE = "org.apache.zookeeper.server.auth.DigestLoginModule"
+# SCRAM mechanisms and the hash each uses; Kafka's ScramMechanism.minIterations() (also kafka-configs.sh's
+# default iteration count).
+SCRAM_MECHANISMS = {"SCRAM-SHA-256": "sha256", "SCRAM-SHA-512": "sha512"}
+SCRAM_MIN_ITERATIONS = 4096
+# The protocols whose listeners need key material, and the values of a listener's ssl.client.auth.
+TLS_PROTOCOLS = ("SSL", "SASL_SSL")
+CLIENT_AUTH = ("none", "requested", "required")
+
+
+def scram_mechanisms(listeners):
+    """The SCRAM mechanisms enabled on any SASL listener, in listener order, each once."""
+    found = []
+    for listener in listeners or []:
+        if not str(listener.get("protocol", "")).startswith("SASL_"):
+            continue
+        for mechanism in listener.get("sasl_mechanisms") or []:
+            if mechanism in SCRAM_MECHANISMS and mechanism not in found:
+                found.append(mechanism)
+    return found
 
 
 def _jaas_options(options):

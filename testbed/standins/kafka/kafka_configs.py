@@ -27,8 +27,7 @@ from kazoo.exceptions import NoNodeError  # noqa: E402
 from kazoo.security import CREATOR_ALL_ACL, READ_ACL_UNSAFE  # noqa: E402
 
 import kafka_standin  # noqa: E402
-
-DIGESTS = {"SCRAM-SHA-256": "sha256", "SCRAM-SHA-512": "sha512"}
+from security_front import SCRAM_DIGESTS as DIGESTS  # noqa: E402
 MIN_ITERATIONS = 4096
 
 
