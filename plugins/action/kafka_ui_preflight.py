@@ -14,6 +14,7 @@ GITHUB = "https://github.com/"
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
 import kafka_stack_preflight as _shared  # noqa: E402
+from kafka_stack_render import kafka_ui_github_digest  # noqa: E402
 
 Problem = _shared.Problem
 
@@ -42,7 +43,16 @@ def _release_problems(args):
             problems.append(Problem("kafka_ui_checksum", f"is empty and there is no {src}.sha256 beside the jar.",
                                     "pin kafka_ui_checksum (sha256:<hex>) or put `sha256sum` output beside the jar."))
     elif not checksum:
-        if str(args.get("mirror") or "").startswith(GITHUB) or not args.get("mirror"):
+        github = str(args.get("mirror") or "").startswith(GITHUB) or not args.get("mirror")
+        flavor = str(args.get("flavor") or "")
+        released = tuple(int(part) for part in version.split(".")) if _VERSION.match(version) else None
+        if github and released and not kafka_ui_github_digest(flavor, released):
+            problems.append(Problem("kafka_ui_checksum", f"is empty, and GitHub publishes no digest for the jar of "
+                                    f"{flavor} {version} (it does so only for assets uploaded from 2025-06-03 on), "
+                                    "so the download could not be verified.",
+                                    "pin kafka_ui_checksum (sha256:<hex> of the release jar), or use kafbat 1.3.0 "
+                                    "or newer."))
+        elif github:
             problems.append(Problem("kafka_ui_checksum", "is not pinned: the jar is checked against the digest "
                                     "GitHub publishes for the release asset.",
                                     "pin kafka_ui_checksum (sha256:<hex>) for reproducible installs.", fatal=False))

@@ -27,6 +27,19 @@ TLS_PROTOCOLS = ("SSL", "SASL_SSL")
 CLIENT_AUTH = ("none", "requested", "required")
 
 
+# kafka-ui releases (checked against upstream's source): the login form's processing URL, and the first
+# release whose GitHub asset carries a sha256 `digest` (GitHub publishes one only for assets uploaded
+# from 2025-06-03 on: not for provectus 0.7.2 nor kafbat 1.0 to 1.2; kafbat 1.3.0 was tagged 2025-07-23).
+KAFKA_UI_LOGIN_PATHS = {"kafbat": "/login", "provectus": "/auth"}
+KAFKA_UI_FIRST_DIGESTED = {"kafbat": (1, 3, 0)}
+
+
+def kafka_ui_github_digest(flavor, version):
+    """Whether GitHub publishes a digest for the jar of kafka-ui ``flavor`` ``version`` (a 3-tuple)."""
+    first = KAFKA_UI_FIRST_DIGESTED.get(flavor)
+    return first is not None and tuple(version) >= first
+
+
 def scram_mechanisms(listeners):
     """The SCRAM mechanisms enabled on any SASL listener, in listener order, each once."""
     found = []

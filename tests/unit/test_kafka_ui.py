@@ -28,6 +28,19 @@ def test_release_asset_and_java(flavor, version, jar, java):
     assert release["tag"] == f"v{version}"
 
 
+@pytest.mark.parametrize("flavor, version, login_path, digest", [
+    ("kafbat", "1.4.2", "/login", True),
+    ("kafbat", "1.3.0", "/login", True),
+    ("kafbat", "1.2.0", "/login", False),
+    ("kafbat", "1.1.0", "/login", False),
+    ("kafbat", "1.0.0", "/login", False),
+    ("provectus", "0.7.2", "/auth", False),
+])
+def test_release_login_form_and_published_digest(flavor, version, login_path, digest):
+    release = ui.kafka_ui_release(flavor, version)
+    assert release["login_path"] == login_path and release["github_digest"] is digest
+
+
 def test_mirror_replaces_github():
     release = ui.kafka_ui_release("kafbat", "1.4.2", "https://repo.example.internal/kafka-ui/")
     assert release["url"] == "https://repo.example.internal/kafka-ui/v1.4.2/api-v1.4.2.jar"
@@ -125,6 +138,23 @@ def test_each_rule_fails_with_host_variable_and_fix(overrides, expected):
     assert all(" Fix: " in m for m in found)
 
 
+@pytest.mark.parametrize("flavor, version", [("provectus", "0.7.2"), ("kafbat", "1.2.0"), ("kafbat", "1.1.0")])
+def test_release_without_github_digest_needs_a_pinned_checksum(flavor, version):
+    found = messages(pre.check("ui", args(flavor=flavor, version=version, checksum="", mirror="")))
+    assert found == [f"host ui: kafka_ui_checksum: is empty, and GitHub publishes no digest for the jar of {flavor} "
+                     f"{version} (it does so only for assets uploaded from 2025-06-03 on), so the download could not "
+                     "be verified. Fix: pin kafka_ui_checksum (sha256:<hex> of the release jar), or use kafbat 1.3.0 "
+                     "or newer."]
+    pinned = messages(pre.check("ui", args(flavor=flavor, version=version, checksum="sha256:" + "0" * 64, mirror="")))
+    assert pinned == []
+
+
+def test_release_with_github_digest_only_warns_without_a_pin():
+    assert messages(pre.check("ui", args(version="1.3.0", checksum="", mirror=""))) == []
+    warnings = messages(pre.check("ui", args(version="1.3.0", checksum="", mirror="")), fatal=False)
+    assert any("kafka_ui_checksum: is not pinned" in w for w in warnings), warnings
+
+
 def test_listener_missing_on_a_broker():
     bootstrap = ui.kafka_ui_bootstrap(brokers(SEED, [SEED[1]]), "PLAINTEXT")
     assert messages(pre.check("ui", args(bootstrap=bootstrap, kafka_hosts=["b1", "b2"]))) == [
@@ -168,10 +198,13 @@ def test_sasl_listener_needs_kafka_ui_credentials():
 
 
 def test_warnings_do_not_fail():
-    found = pre.check("ui", args(checksum="", auth_type="LOGIN_FORM", password="short", flavor="provectus",
-                                 version="0.7.1"))
+    found = pre.check("ui", args(checksum="", auth_type="LOGIN_FORM", password="short"))
     assert messages(found) == []
-    assert len(messages(found, fatal=False)) == 3
+    assert len(messages(found, fatal=False)) == 2
+    # provectus has no GitHub digest: pinned, its old release and the short password only warn.
+    found = pre.check("ui", args(auth_type="LOGIN_FORM", password="short", flavor="provectus", version="0.7.1"))
+    assert messages(found) == []
+    assert len(messages(found, fatal=False)) == 2
 
 
 def claim(service, var, port, bind=""):

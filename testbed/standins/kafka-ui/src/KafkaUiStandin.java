@@ -7,24 +7,21 @@
 //    whose name or bootstrapServers is blank (kafka-ui's @NotBlank);
 //  - reads server.port, auth.type, spring.security.user.{name,password}, kafka.clusters[].{name,
 //    bootstrapServers,readOnly,properties} and kafka.update-metrics-rate-millis from that YAML;
-//  - serves /actuator/health, /login (form login, SESSION cookie), /logout, /api/clusters,
+//  - serves /actuator/health, the login form (SESSION cookie) at /login as kafbat does, at /auth as
+//    provectus 0.7.2 does, /logout, /api/clusters,
 //    /api/clusters/{name}/brokers and /api/clusters/{name}/topics with kafka-ui's field names; with
 //    auth.type LOGIN_FORM every /api/** request needs a session (401, or 302 to /login for browsers);
-//  - computes status, brokerCount, topicCount and onlinePartitionCount by sending a Kafka Metadata
-//    request to the bootstrap servers, on start and then every update-metrics-rate-millis.
-// Connects with the cluster's security.protocol, TLS trust store and SASL login (KafkaConnection.java).
+//  - computes status, brokerCount, topicCount and onlinePartitionCount with Kafka's own AdminClient
+//    (the real kafka-clients jar, bundled), given the cluster's bootstrapServers and client properties
+//    (security.protocol, ssl.*, sasl.*), on start and then every update-metrics-rate-millis.
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -40,6 +37,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.Properties;
+import java.util.TreeMap;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListTopicsOptions;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.TopicPartitionInfo;
 
 public final class KafkaUiStandin {
 
@@ -51,6 +56,8 @@ public final class KafkaUiStandin {
   static final SecureRandom RANDOM = new SecureRandom();
 
   public static void main(String[] args) throws Exception {
+    // The bundled slf4j-simple binding: the AdminClient's warnings and errors, on stderr.
+    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", System.getProperty("standin.log.level", "warn"));
     String version = System.getProperty("standin.version", manifest("Implementation-Version", "?"));
     System.out.println(String.format(BANNER, version));
     int requiredJava = Integer.parseInt(manifest("Standin-Required-Java", "17"));
@@ -174,15 +181,21 @@ public final class KafkaUiStandin {
     }
   }
 
+  /** The login form's page and processing URL: provectus 0.7.2's is /auth, kafbat's /login. */
+  static String loginPath() {
+    return manifest("Implementation-Version", "").startsWith("0.") ? "/auth" : "/login";
+  }
+
   static void route(HttpExchange ex) throws IOException {
     String path = ex.getRequestURI().getPath();
     String method = ex.getRequestMethod();
     boolean loginForm = "LOGIN_FORM".equals(authType());
+    String login = loginPath();
     if (path.equals("/actuator/health") || path.startsWith("/actuator/health/")) {
       send(ex, 200, "{\"status\":\"UP\"}", "application/json");
     } else if (path.equals("/actuator/info")) {
       send(ex, 200, "{}", "application/json");
-    } else if (path.equals("/login") && method.equals("POST")) {
+    } else if (path.equals(login) && method.equals("POST")) {
       Map<String, String> form = parseForm(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
       boolean ok = loginForm
           && form.getOrDefault("username", "").equals(str(get("spring.security.user.name"), "user"))
@@ -196,22 +209,22 @@ public final class KafkaUiStandin {
         ex.getResponseHeaders().add("Set-Cookie", "SESSION=" + session + "; Path=/; HttpOnly; SameSite=Lax");
         redirect(ex, "/");
       } else {
-        redirect(ex, "/login?error");
+        redirect(ex, login + "?error");
       }
-    } else if (path.equals("/login")) {
+    } else if (path.equals(login)) {
       send(ex, 200, "<!DOCTYPE html><html><body><p>kafka-ui STAND-IN (test double)</p><form method=\"post\" "
-          + "action=\"/login\"><input name=\"username\"><input name=\"password\" type=\"password\">"
+          + "action=\"" + login + "\"><input name=\"username\"><input name=\"password\" type=\"password\">"
           + "<button type=\"submit\">Sign in</button></form></body></html>", "text/html");
     } else if (path.equals("/logout")) {
       String session = session(ex);
       if (session != null) {
         SESSIONS.remove(session);
       }
-      redirect(ex, "/auth?logout");
+      redirect(ex, login + "?logout");
     } else if (loginForm && session(ex) == null) {
       String accept = String.valueOf(ex.getRequestHeaders().getFirst("Accept"));
       if (accept.contains("text/html")) {
-        redirect(ex, "/login");
+        redirect(ex, login);
       } else {
         ex.sendResponseHeaders(401, -1);
       }
@@ -299,24 +312,14 @@ public final class KafkaUiStandin {
     }
 
     void refresh() {
-      String errors = "";
-      for (String server : bootstrap.split(",")) {
-        String s = server.trim().replaceFirst("^[A-Za-z_]+://", "");
-        int colon = s.lastIndexOf(':');
-        if (colon < 0) {
-          errors += s + ": no port; ";
-          continue;
-        }
-        try {
-          metadata = Metadata.fetch(s.substring(0, colon), Integer.parseInt(s.substring(colon + 1)), properties);
-          status = "online";
-          lastError = null;
-          return;
-        } catch (IOException | RuntimeException e) {
-          errors += s + ": " + e + "; ";
-        }
+      try {
+        metadata = Metadata.fetch(bootstrap, properties);
+        status = "online";
+        lastError = null;
+      } catch (Exception e) {
+        Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
+        fail(bootstrap + ": " + cause);
       }
-      fail(errors.isEmpty() ? "no bootstrap server" : errors.trim());
     }
 
     void fail(String message) {
@@ -372,6 +375,8 @@ public final class KafkaUiStandin {
           topic.put("name", t.name);
           topic.put("internal", t.internal);
           topic.put("partitionCount", t.partitions);
+          topic.put("replicationFactor", t.replicationFactor);
+          topic.put("inSyncReplicas", t.inSync);
           topics.add(topic);
         }
       }
@@ -379,7 +384,7 @@ public final class KafkaUiStandin {
     }
   }
 
-  // ---- Kafka Metadata v1 over one TCP connection ---------------------------------------------------
+  // ---- the cluster as Kafka's own AdminClient (kafka-clients) describes it ---------------------------
 
   static final class Metadata {
     static final class Broker {
@@ -393,8 +398,10 @@ public final class KafkaUiStandin {
       boolean internal;
       int partitions;
       int online;
+      int replicationFactor;
       List<Integer> leaders = new ArrayList<>();
       List<Integer> replicas = new ArrayList<>();
+      int inSync;
     }
 
     final List<Broker> brokers = new ArrayList<>();
@@ -412,75 +419,43 @@ public final class KafkaUiStandin {
       return topics.stream().flatMap(t -> t.replicas.stream()).filter(r -> r == id).count();
     }
 
-    static Metadata fetch(String host, int port, Map<String, Object> properties) throws IOException {
-      try (Socket socket = KafkaConnection.open(host, port, properties)) {
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        DataOutputStream req = new DataOutputStream(buffer);
-        req.writeShort(3);   // api key Metadata
-        req.writeShort(1);   // version 1
-        req.writeInt(1);     // correlation id
-        byte[] client = "kafka-ui-standin".getBytes(StandardCharsets.UTF_8);
-        req.writeShort(client.length);
-        req.write(client);
-        req.writeInt(-1);    // null topic array: every topic
-        DataOutputStream out = new DataOutputStream(socket.getOutputStream());
-        out.writeInt(buffer.size());
-        buffer.writeTo(out);
-        out.flush();
-        DataInputStream in = new DataInputStream(socket.getInputStream());
-        byte[] body = new byte[in.readInt()];
-        in.readFully(body);
-        DataInputStream r = new DataInputStream(new java.io.ByteArrayInputStream(body));
-        if (r.readInt() != 1) {
-          throw new IOException("correlation id mismatch");
-        }
+    /** The cluster's brokers and topics, through an AdminClient with the cluster's client properties. */
+    static Metadata fetch(String bootstrap, Map<String, Object> properties) throws Exception {
+      Properties config = new Properties();
+      properties.forEach((key, value) -> config.put(key, String.valueOf(value)));
+      config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+      config.put(AdminClientConfig.CLIENT_ID_CONFIG, "kafka-ui-standin");
+      config.putIfAbsent(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
+      config.putIfAbsent(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "15000");
+      try (Admin admin = Admin.create(config)) {
         Metadata m = new Metadata();
-        for (int i = r.readInt(); i > 0; i--) {
+        for (Node node : admin.describeCluster().nodes().get(20, TimeUnit.SECONDS)) {
           Broker b = new Broker();
-          b.id = r.readInt();
-          b.host = string(r);
-          b.port = r.readInt();
-          string(r);         // rack
+          b.id = node.id();
+          b.host = node.host();
+          b.port = node.port();
           m.brokers.add(b);
         }
-        r.readInt();         // controller id
-        for (int i = r.readInt(); i > 0; i--) {
-          short error = r.readShort();
+        Set<String> names = admin.listTopics(new ListTopicsOptions().listInternal(true)).names().get(20, TimeUnit.SECONDS);
+        Map<String, TopicDescription> described = admin.describeTopics(names).allTopicNames().get(20, TimeUnit.SECONDS);
+        for (TopicDescription d : new TreeMap<>(described).values()) {
           Topic t = new Topic();
-          t.name = string(r);
-          t.internal = r.readBoolean();
-          for (int p = r.readInt(); p > 0; p--) {
-            short partitionError = r.readShort();
-            r.readInt();     // partition index
-            int leader = r.readInt();
-            for (int n = r.readInt(); n > 0; n--) {
-              t.replicas.add(r.readInt());
-            }
-            for (int n = r.readInt(); n > 0; n--) {
-              r.readInt();   // in-sync replica
-            }
+          t.name = d.name();
+          t.internal = d.isInternal();
+          for (TopicPartitionInfo p : d.partitions()) {
             t.partitions++;
-            t.leaders.add(leader);
-            if (partitionError == 0 && leader >= 0) {
+            t.leaders.add(p.leader() == null ? -1 : p.leader().id());
+            p.replicas().forEach(r -> t.replicas.add(r.id()));
+            t.replicationFactor = Math.max(t.replicationFactor, p.replicas().size());
+            t.inSync += p.isr().size();
+            if (p.leader() != null && p.leader().id() >= 0) {
               t.online++;
             }
           }
-          if (error == 0) {
-            m.topics.add(t);
-          }
+          m.topics.add(t);
         }
         return m;
       }
-    }
-
-    static String string(DataInputStream r) throws IOException {
-      short length = r.readShort();
-      if (length < 0) {
-        return null;
-      }
-      byte[] bytes = new byte[length];
-      r.readFully(bytes);
-      return new String(bytes, StandardCharsets.UTF_8);
     }
   }
 }
