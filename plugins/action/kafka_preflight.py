@@ -396,6 +396,21 @@ def _zookeeper_auth_problems(auth):
     return problems
 
 
+def _container_flavor_problems(listeners, container):
+    """What an image flavour does with the listener model on its own (container mode)."""
+    if (container or {}).get("deploy_mode") != "container" or container.get("flavor") != "bitnami":
+        return []
+    sasl = [str(item.get("name")) for item in listeners if str(item.get("protocol", "")).startswith("SASL_")]
+    if not sasl:
+        return []
+    return [Problem("kafka_container_flavor", f"bitnami's Kafka image validates SASL listeners ({', '.join(sasl)}) "
+                    "itself: it wants the global KAFKA_CFG_SASL_ENABLED_MECHANISMS, KAFKA_CLIENT_USERS/PASSWORDS and "
+                    "the inter-broker user settings, and rewrites the JAAS configuration, so the role's "
+                    "listener-scoped SASL settings would not survive.",
+                    "use kafka_container_flavor confluent (or kafka_deploy_mode host) for SASL listeners, or "
+                    "PLAINTEXT listeners with the bitnami image.")]
+
+
 def _model_problems(listeners):
     problems = []
     if not isinstance(listeners, list) or not listeners:
@@ -425,15 +440,17 @@ def _model_problems(listeners):
 
 
 def check(host, listeners, properties, brokers, zookeeper_hosts, sasl=None, jvm_options="", zookeeper_auth=None,
-          tls=None, scram=None):
+          tls=None, scram=None, container=None):
     """Every Problem of one broker. ``brokers``: [{host, broker_id, advertised: "NAME://h:p,..."}];
-    ``sasl``: {kafka_sasl_inter_broker_username, kafka_sasl_inter_broker_password, kafka_sasl_plain_users}."""
+    ``sasl``: {kafka_sasl_inter_broker_username, kafka_sasl_inter_broker_password, kafka_sasl_plain_users};
+    ``container``: {deploy_mode, flavor}."""
     problems = _model_problems(listeners)
     if not problems:
         problems = _security_problems(listeners, properties.get("inter.broker.listener.name"), properties, sasl or {})
         problems += _zookeeper_auth_problems(zookeeper_auth)
         problems += _tls_problems(listeners, tls or {}, host)
         problems += _scram_problems(listeners, scram or {})
+        problems += _container_flavor_problems(listeners, container)
     if not zookeeper_hosts:
         problems.append(Problem("groups", "inventory group 'zookeeper' is empty, so zookeeper.connect cannot be "
                                 "built.", "put the ZooKeeper hosts in group 'zookeeper'."))
@@ -465,13 +482,15 @@ def check(host, listeners, properties, brokers, zookeeper_hosts, sasl=None, jvm_
 
 
 class ActionModule(_shared.PreflightAction):
-    """``kafka_preflight: {listeners, properties, brokers, zookeeper_hosts, sasl, jvm_options, zookeeper_auth}``."""
+    """``kafka_preflight: {listeners, properties, brokers, zookeeper_hosts, sasl, jvm_options, zookeeper_auth, tls,
+    scram, container}``."""
 
     ROLE = ROLE
     _VALID_ARGS = frozenset(("listeners", "properties", "brokers", "zookeeper_hosts", "sasl", "jvm_options",
-                             "zookeeper_auth", "tls", "scram"))
+                             "zookeeper_auth", "tls", "scram", "container"))
 
     def problems(self, host, args):
         return check(host, args.get("listeners"), args.get("properties") or {}, args.get("brokers") or [],
                      args.get("zookeeper_hosts") or [], args.get("sasl") or {}, args.get("jvm_options") or "",
-                     args.get("zookeeper_auth") or {}, args.get("tls") or {}, args.get("scram") or {})
+                     args.get("zookeeper_auth") or {}, args.get("tls") or {}, args.get("scram") or {},
+                     args.get("container") or {})

@@ -311,3 +311,20 @@ def zk_auth(**overrides):
 ])
 def test_zookeeper_login_against_the_ensembles_users(overrides, expected):
     assert [p.render("kafka") for p in zk_auth(**overrides) if p.fatal] == expected
+
+
+def test_bitnami_image_refuses_sasl_listeners_naming_the_flavour():
+    props = secure_properties()
+    brokers_ = [{"host": "kafka", "broker_id": 1, "advertised": props["advertised.listeners"]}]
+    found = [p.render("kafka") for p in pre.check("kafka", SECURE, props, brokers_, ["zookeeper"], CREDENTIALS,
+                                                   container={"deploy_mode": "container", "flavor": "bitnami"})
+             if p.fatal]
+    assert found == [
+        "host kafka: kafka_container_flavor: bitnami's Kafka image validates SASL listeners (INTERNAL, EXTERNAL) "
+        "itself: it wants the global KAFKA_CFG_SASL_ENABLED_MECHANISMS, KAFKA_CLIENT_USERS/PASSWORDS and the "
+        "inter-broker user settings, and rewrites the JAAS configuration, so the role's listener-scoped SASL "
+        "settings would not survive. Fix: use kafka_container_flavor confluent (or kafka_deploy_mode host) for "
+        "SASL listeners, or PLAINTEXT listeners with the bitnami image."]
+    for container in ({"deploy_mode": "container", "flavor": "confluent"}, {"deploy_mode": "host", "flavor": "bitnami"}):
+        assert not [p for p in pre.check("kafka", SECURE, props, brokers_, ["zookeeper"], CREDENTIALS,
+                                         container=container) if p.fatal], container
