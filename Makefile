@@ -47,7 +47,7 @@ images: host
 fixtures: images venv
 ifeq ($(ARTIFACTS),testbed)
 	testbed/fixtures/zookeeper-archive/build.sh
-	testbed/standins/kafka/build.sh
+	testbed/fixtures/kafka-dist/build.sh
 	testbed/standins/kafka-ui/build.sh
 	testbed/standins/images/build.sh
 endif

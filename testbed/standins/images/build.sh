@@ -2,16 +2,20 @@
 # Builds the STAND-IN images (TEST DOUBLES) the container-mode tests run, because no image can be
 # pulled here. Each honours the environment contract of the image it stands in for and runs, inside:
 #   kafka-stack-testbed/zookeeper-official-standin:3.8.0   official "zookeeper" image rules, Debian's real ZooKeeper 3.8.0
-#   kafka-stack-testbed/kafka-bitnami-standin:3.9.0        bitnamilegacy/kafka rules, the Kafka stand-in broker
-#   kafka-stack-testbed/kafka-confluent-standin:3.9.0      confluentinc/cp-kafka rules, the Kafka stand-in broker
+#   kafka-stack-testbed/kafka-bitnami-standin:<kafka>      bitnamilegacy/kafka rules, real Apache Kafka inside
+#   kafka-stack-testbed/kafka-confluent-standin:<kafka>    confluentinc/cp-kafka rules, real Apache Kafka inside
 #   kafka-stack-testbed/kafka-ui-standin:1.4.1             kafka-ui's relaxed binding, the kafka-ui stand-in jar
-# Needs the base images (testbed/images/build-base.sh) and the stand-in artifacts (testbed/standins/kafka,
-# testbed/standins/kafka-ui). An image is rebuilt only when its recipe (this directory and its input
+# Needs the base images (testbed/images/build-base.sh), the repackaged Kafka (testbed/fixtures/kafka-dist,
+# the kafka role's default version) and the kafka-ui stand-in jar (testbed/standins/kafka-ui). An image is rebuilt only when its recipe (this directory and its input
 # artifact) changed: the recipe hash is a label on the image.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 artifacts=${ARTIFACT_DIR:-$root/testbed/.cache/artifacts}
+# shellcheck source=../../fixtures/common.sh
+. "$root/testbed/fixtures/common.sh"
+kafka_version=$(role_default kafka kafka_version)
+kafka_tgz="$artifacts/kafka_$(role_default kafka kafka_scala_version)-$kafka_version.tgz"
 
 build() {  # tag, context dir, input artifact (copied into the context as $4), build args...
   local tag=$1 dir=$2 input=$3 as=$4
@@ -43,8 +47,8 @@ build() {  # tag, context dir, input artifact (copied into the context as $4), b
 
 none=/dev/null
 build kafka-stack-testbed/zookeeper-official-standin:3.8.0 "$here/zookeeper-official" "$none" unused
-build kafka-stack-testbed/kafka-bitnami-standin:3.9.0 "$here/kafka" "$artifacts/kafka_2.13-3.9.0.tgz" kafka-standin.tgz \
+build "kafka-stack-testbed/kafka-bitnami-standin:$kafka_version" "$here/kafka" "$kafka_tgz" kafka.tgz \
   FLAVOR=bitnami DATA_DIR=/bitnami/kafka/data UID=1001
-build kafka-stack-testbed/kafka-confluent-standin:3.9.0 "$here/kafka" "$artifacts/kafka_2.13-3.9.0.tgz" kafka-standin.tgz \
+build "kafka-stack-testbed/kafka-confluent-standin:$kafka_version" "$here/kafka" "$kafka_tgz" kafka.tgz \
   FLAVOR=confluent DATA_DIR=/var/lib/kafka/data UID=1000
 build kafka-stack-testbed/kafka-ui-standin:1.4.1 "$here/kafka-ui" "$artifacts/api-v1.4.1.jar" api.jar

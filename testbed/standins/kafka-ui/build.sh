@@ -4,22 +4,33 @@
 #   api-v1.4.1.jar           as kafbat 1.4.1: refuses to start on a Java older than 21
 #   kafka-ui-api-v0.7.2.jar  as provectus 0.7.2: needs Java 17
 # One source (src/), compiled for Java 17 bytecode; the manifest carries the version and the Java it
-# demands. Needs a JDK (javac, jar); testbed/bin/ensure-host installs one.
+# demands. It talks to Kafka through the real kafka-clients AdminClient (the kafka role's default
+# version, from Maven Central, bundled into the jar with its dependencies; pom.xml.in).
+# Needs a JDK (javac, jar) and mvn; testbed/bin/ensure-host installs them.
 # Output: $OUT (default testbed/.cache/artifacts). Rebuilt only when this directory changes.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../../.." && pwd)
-out=${OUT:-$root/testbed/.cache/artifacts}
+# shellcheck source=../../fixtures/common.sh
+. "$here/../../fixtures/common.sh"
+out=${OUT:-$fixtures_root/testbed/.cache/artifacts}
 jars=("api-v1.4.1.jar 1.4.1 21" "kafka-ui-api-v0.7.2.jar 0.7.2 17")
-recipe=$(cat "$here"/build.sh "$here"/src/* | sha256sum | cut -c1-16)
+clients_version=$(role_default kafka kafka_version)
+recipe=$(recipe_of "$here" "$clients_version")
 if [[ "$(cat "$out/kafka-ui-standin.recipe" 2>/dev/null)" == "$recipe" ]]; then
   echo "kafka-ui stand-in jars are up to date"
   exit 0
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/classes" "$out"
-javac --release 17 -nowarn -d "$work/classes" "$here"/src/*.java
+mkdir -p "$work/classes" "$work/libs" "$out"
+maven_jars "$here/pom.xml.in" "$work/libs" "$clients_version"
+javac --release 17 -nowarn -cp "$work/libs/*" -d "$work/classes" "$here"/src/*.java
+# One self-contained jar (`java -jar`, as the role runs kafka-ui): the libraries' classes beside ours.
+for lib in "$work"/libs/*.jar; do
+  (cd "$work/classes" && jar -xf "$lib")
+done
+rm -rf "$work/classes/META-INF/MANIFEST.MF" "$work/classes/META-INF/"*.SF "$work/classes/META-INF/"*.RSA \
+  "$work/classes/META-INF/"*.DSA "$work/classes/META-INF/versions/9/module-info.class" "$work/classes/module-info.class"
 for entry in "${jars[@]}"; do
   read -r name version java_needed <<<"$entry"
   cat >"$work/manifest" <<MF

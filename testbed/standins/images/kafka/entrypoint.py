@@ -1,5 +1,5 @@
-"""STAND-IN entrypoint (test double) with the environment rules of two Kafka images, then the Kafka
-stand-in broker. Written from each image's documented behaviour (../shared/UPSTREAM-FACTS.md section D),
+"""STAND-IN entrypoint (test double) with the environment rules of two Kafka images, then real Apache
+Kafka (the test bed's repackaging of the Maven Central jars) with the properties file it wrote. Written from each image's documented behaviour (../shared/UPSTREAM-FACTS.md section D),
 independently of the role's plugins/filter/container_env.py, so the Molecule tests check one against the
 other.
 
@@ -43,7 +43,7 @@ def bitnami(env):
         die("Kafka haven't been configured to work in either Raft or Zookeper mode. "
             "Please make sure at least one of the modes is configured.")
     if "process.roles" in props:
-        die("kafka stand-in image: KRaft mode (KAFKA_CFG_PROCESS_ROLES) is not emulated")
+        die("bitnami image stand-in: KRaft mode (KAFKA_CFG_PROCESS_ROLES) is not emulated by this entrypoint")
     props.setdefault("log.dirs", "/bitnami/kafka/data")
     return props, "/opt/bitnami/kafka/config/server.properties"
 
@@ -66,7 +66,8 @@ def confluent(env):
 
 def main():
     flavor = os.environ.get("STANDIN_FLAVOR", "")
-    print(f"Kafka STAND-IN image (test double of the {flavor} image; NOT Kafka)", file=sys.stderr, flush=True)
+    print(f"TEST DOUBLE: entrypoint of the {flavor} Kafka image reproduced by the test bed; the broker is real "
+          "Apache Kafka (Maven Central jars, repackaged by the test bed)", file=sys.stderr, flush=True)
     props, path = {"bitnami": bitnami, "confluent": confluent}[flavor](dict(os.environ))
     with open(path, "w") as out:
         out.write(f"# written by the {flavor} stand-in entrypoint from the environment\n")
