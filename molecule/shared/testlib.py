@@ -89,7 +89,7 @@ def internal_to_external(in_client, external, internal, prefix):
     topic, value = f"{prefix}-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
     code, output = in_client("produce", internal, topic, value)
     assert code == 0, output
-    assert kafka_client.consume(external, topic, value)
+    assert kafka_client.consume(external, topic, value, f"group-{topic}")
 
 
 def four_letter(port, command, timeout=5.0):
@@ -151,3 +151,65 @@ def client_container(name, files=None, security=None):
         return result.exit_code, result.output.decode()
 
     return run
+
+
+# ---- independent clients: librdkafka's kcat and Kafka's own console tools ---------------------------
+
+def kcat(*args, stdin=None, timeout=90):
+    """Debian's kcat (librdkafka) on this machine; returns (exit code, stdout, stderr)."""
+    result = subprocess.run(["kcat", *args], input=stdin, capture_output=True, text=True, timeout=timeout)
+    return result.returncode, result.stdout, result.stderr
+
+
+def in_container(name, argv, stdin=None, environment=None):
+    """Run ``argv`` in container ``name`` (``stdin`` fed through a shell pipe); (exit code, stdout, stderr)."""
+    import shlex
+
+    import docker
+
+    container = docker.from_env().containers.get(name)
+    command = ["bash", "-c", f"printf %s {shlex.quote(stdin)} | {shlex.join(argv)}"] if stdin is not None else argv
+    result = container.exec_run(command, environment=environment or {}, demux=True)
+    out, err = result.output
+    return result.exit_code, (out or b"").decode(), (err or b"").decode()
+
+
+def install_kcat(name):
+    """Debian's kcat in container ``name`` ("another container" on the scenario's network)."""
+    code, out, err = in_container(name, ["bash", "-c", "command -v kcat || (apt-get update -qq && "
+                                         "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat >/dev/null)"])
+    assert code == 0, out + err
+
+
+def kafka_tools_from(name, dest):
+    """Copy the Kafka release the role installed in container ``name`` (/opt/kafka) to ``dest`` on this
+    machine and return its bin/ directory: Kafka's own console tools, run here with this machine's Java."""
+    import docker
+
+    container = docker.from_env().containers.get(name)
+    release = container.exec_run(["readlink", "-f", "/opt/kafka"]).output.decode().strip()
+    stream, _ = container.get_archive(release)
+    with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+        tar.extractall(dest, filter="tar")
+    return os.path.join(dest, os.path.basename(release), "bin")
+
+
+TOOL_ENV = {"KAFKA_HEAP_OPTS": "-Xmx256m"}
+
+
+def console_produce(bin_dir, bootstrap, topic, values, *extra):
+    """Kafka's kafka-console-producer.sh: one record per value, acks=all."""
+    result = subprocess.run([f"{bin_dir}/kafka-console-producer.sh", "--bootstrap-server", bootstrap, "--topic", topic,
+                             "--producer-property", "acks=all", *extra], input="\n".join(values) + "\n",
+                            capture_output=True, text=True, timeout=120, env=dict(os.environ, **TOOL_ENV))
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def console_consume(bin_dir, bootstrap, topic, group, count, *extra):
+    """Kafka's kafka-console-consumer.sh as a member of ``group``: the values of ``count`` records."""
+    result = subprocess.run([f"{bin_dir}/kafka-console-consumer.sh", "--bootstrap-server", bootstrap, "--topic", topic,
+                             "--group", group, "--from-beginning", "--max-messages", str(count),
+                             "--timeout-ms", "60000", *extra],
+                            capture_output=True, text=True, timeout=120, env=dict(os.environ, **TOOL_ENV))
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout.splitlines()

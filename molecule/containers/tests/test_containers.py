@@ -2,7 +2,8 @@
 
 Only upstream contracts are used: each image flavour's environment variables, Docker's container state,
 ZooKeeper's wire protocol, Kafka's registration and protocol, kafka-ui's REST API. So the same tests
-pass against the real images (ARTIFACTS=upstream) and the test bed's stand-in images.
+pass against the real images (ARTIFACTS=upstream) and the test bed's stand-in images (their entrypoints
+reproduced, real Apache Kafka inside).
 """
 
 import json
@@ -15,6 +16,7 @@ import pytest
 import yaml
 from kazoo.client import KazooClient
 
+import kafka_client
 from testlib import (LOOPBACK, client_container, external_to_internal, four_letter, internal_to_external, playbook,
                      wait_for)
 
@@ -144,6 +146,20 @@ def marker():
     return path, value
 
 
+@pytest.fixture
+def records():
+    """Records acknowledged (acks=all) before a restart or re-creation; all must be read back after it."""
+    topic = f"survival-{uuid.uuid4().hex[:8]}"
+    values = kafka_client.produce_many(EXTERNAL, topic, 100, topic)
+    assert len(values) == 100
+    return topic, values
+
+
+def read_back(records):
+    topic, values = records
+    return kafka_client.read_all(EXTERNAL, topic, f"check-{uuid.uuid4().hex[:6]}", len(values))
+
+
 def marker_value(path):
     client = zookeeper()
     try:
@@ -222,7 +238,7 @@ def test_a_rerun_recreates_nothing():
     assert "changed=0" in output and "changed=1" not in output
 
 
-def test_data_survives_docker_restart(marker):
+def test_data_survives_docker_restart(marker, records):
     path, value = marker
     before_cluster, before_meta = cluster_id(), meta_properties()
     for name in (ZOOKEEPER, KAFKA):
@@ -232,9 +248,10 @@ def test_data_survives_docker_restart(marker):
     assert cluster_id() == before_cluster
     assert meta_properties() == before_meta
     wait_for(registered_endpoints, 120, what="the broker to register again")
+    assert read_back(records) == records[1]
 
 
-def test_changed_heap_recreates_the_containers_and_keeps_the_volumes(marker):
+def test_changed_heap_recreates_the_containers_and_keeps_the_volumes(marker, records):
     path, value = marker
     before_ids, before_cluster, before_meta = ids(), cluster_id(), meta_properties()
     mounts = {name: named_volumes(name) for name in (ZOOKEEPER, KAFKA)}
@@ -255,9 +272,11 @@ def test_changed_heap_recreates_the_containers_and_keeps_the_volumes(marker):
         assert marker_value(path) == value
         assert cluster_id() == before_cluster
         assert meta_properties() == before_meta
+        assert read_back(records) == records[1]
     finally:
         converge()
     assert env_of(KAFKA)["KAFKA_HEAP_OPTS"] == "-Xms512m -Xmx512m"
+    assert read_back(records) == records[1]
 
 
 def test_confluent_flavour_keeps_the_seed_promises(in_client):

@@ -1,7 +1,8 @@
 """The seed's broker (local inventory): listeners, registration, traffic both ways between the listeners.
 
-These tests use only Kafka's contracts (properties, ZooKeeper registration, the Kafka protocol), so they
-run unchanged against Apache Kafka (ARTIFACTS=upstream) and against the test bed's stand-in.
+These tests use only Kafka's contracts (properties, ZooKeeper registration, the Kafka protocol): they run
+unchanged on Apache's tarball (ARTIFACTS=upstream) and on the test bed's repackaging of the same release's
+Maven Central jars.
 """
 
 import hashlib

@@ -1,22 +1,25 @@
-"""Three brokers: each registered with its own endpoints, each serving both of its listeners.
-
-Traffic is checked per broker (bootstrap = that broker), which real Kafka and the stand-in both honour;
-the stand-in's brokers do not replicate to each other (see testbed/README.md).
+"""Three brokers: each registered with its own endpoints, serving both listeners for the whole cluster;
+records replicated (RF 3, min.insync.replicas 2) and kept across a rolling restart and a stopped broker.
 """
 
 import json
+import threading
+import time
 import uuid
 
 import pytest
+from kafka import KafkaAdminClient, KafkaProducer
+from kafka.admin import NewTopic
 from kazoo.client import KazooClient
 from kazoo.exceptions import AuthFailedError, NoAuthError
 from kazoo.security import ACL, CREATOR_ALL_ACL, Id, Permissions
 
 import kafka_client
-from testlib import client_container, restart_order_after_change, runner, saved_before_change
+from testlib import client_container, restart_order_after_change, runner, saved_before_change, wait_for
 
 testinfra_hosts = ["kc-broker1"]  # cluster-wide tests: run once
 BROKERS = {1: ("kc-broker1", 29094), 2: ("kc-broker2", 29095), 3: ("kc-broker3", 29096)}
+BOOTSTRAP = ",".join(f"localhost:{port}" for _, port in BROKERS.values())
 
 
 @pytest.fixture(scope="module")
@@ -58,12 +61,76 @@ def test_replication_defaults_follow_the_cluster_size(host):
 
 
 @pytest.mark.parametrize("broker_id", sorted(BROKERS))
-def test_each_broker_serves_external_and_internal(broker_id, in_client):
-    name, external_port = BROKERS[broker_id]
+def test_each_broker_serves_external_and_the_next_serves_internal(broker_id, in_client):
+    """Produced through one broker's EXTERNAL listener, read by a group through another broker's INTERNAL one."""
+    _, external_port = BROKERS[broker_id]
+    other = BROKERS[broker_id % len(BROKERS) + 1][0]
     topic, value = f"b{broker_id}-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
     kafka_client.produce(f"localhost:{external_port}", topic, value)
-    code, output = in_client("consume", f"{name}:9092", topic, value)
+    code, output = in_client("consume", f"{other}:9092", topic, value, f"g-{topic}")
     assert code == 0, output
+
+
+def test_records_produced_before_the_rolling_restart_are_all_there(in_client):
+    """side_effect.yml produced them (acks=all) before the configuration change restarted every broker."""
+    saved = saved_before_change("records-before-change.json")
+    assert len(saved["values"]) == saved["count"] > 0
+    code, output = in_client("read-all", "kc-broker2:9092", saved["topic"], f"after-{uuid.uuid4().hex[:6]}",
+                             str(saved["count"]))
+    assert code == 0, output
+    assert json.loads(output.splitlines()[-1]) == saved["values"]
+
+
+def under_replicated():
+    """Kafka's own answer: kafka-topics.sh --under-replicated-partitions on the inter-broker listener."""
+    result = runner().get_host("kc-broker1").run(
+        "KAFKA_HEAP_OPTS=-Xmx256m /opt/kafka/bin/kafka-topics.sh --bootstrap-server kc-broker1:9092 --describe "
+        "--under-replicated-partitions")
+    assert result.rc == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_acks_all_producer_loses_nothing_while_a_broker_is_stopped():
+    topic = f"rf3-{uuid.uuid4().hex[:8]}"
+    admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    try:
+        admin.create_topics([NewTopic(topic, 3, 3, topic_configs={"min.insync.replicas": "2"})])
+    finally:
+        admin.close()
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", enable_idempotence=True,
+                             request_timeout_ms=15000, delivery_timeout_ms=120000, max_block_ms=60000)
+    acked, failed, lock = [], [], threading.Lock()
+
+    def send(n):
+        value = f"{topic}-{n}"
+        future = producer.send(topic, value.encode())
+        future.add_callback(lambda _, v=value: acked.append(v))
+        future.add_errback(lambda error, v=value: failed.append((v, repr(error))))
+
+    def produce(numbers):
+        for n in numbers:
+            with lock:
+                send(n)
+            time.sleep(0.01)
+        producer.flush(timeout=120)
+
+    stopped = runner().get_host("kc-broker2")
+    try:
+        produce(range(0, 300))
+        assert stopped.run("systemctl stop kafka").rc == 0
+        produce(range(300, 600))
+        during = [v for v in acked if int(v.rsplit("-", 1)[1]) >= 300]
+        assert len(during) == 300, f"{len(during)} of 300 records acknowledged with broker 2 stopped; failed: {failed[:3]}"
+    finally:
+        assert stopped.run("systemctl start kafka").rc == 0
+    produce(range(600, 900))
+    producer.close()
+    assert not failed, failed[:5]
+    wait_for(lambda: under_replicated() == "", timeout=180, interval=5,
+             what="no under-replicated partition after broker 2 is back")
+    read = kafka_client.read_all(BOOTSTRAP, topic, f"{topic}-check", len(acked), timeout=120)
+    assert sorted(read) == sorted(acked) and len(acked) == 900
+    assert len(set(read)) == len(read), "duplicates despite the idempotent producer"
 
 
 # ZooKeeper authentication: real ZooKeeper enforces it; the brokers log in as "kafka" (SASL DIGEST-MD5).

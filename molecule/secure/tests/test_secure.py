@@ -18,7 +18,7 @@ from kazoo.client import KazooClient
 from kazoo.exceptions import NoAuthError
 
 import kafka_client
-from testlib import client_container, host_var, playbook, wait_for
+from testlib import client_container, host_var, in_container, kcat, playbook, wait_for
 
 testinfra_hosts = ["sec-kafka"]
 EXTERNAL = "localhost:39094"
@@ -86,6 +86,47 @@ def test_plaintext_client_gets_nothing():
         except (socket.timeout, ConnectionResetError):
             answer = b""
     assert not answer.startswith(b"\x00\x00"), f"a TLS listener answered a Kafka request in clear: {answer!r}"
+
+
+def kcat_scram(user, password):
+    """kcat's (librdkafka's) SASL_SSL + SCRAM-SHA-512 settings, trusting the internal CA."""
+    return ["-b", EXTERNAL, "-X", "security.protocol=SASL_SSL", "-X", "sasl.mechanisms=SCRAM-SHA-512",
+            "-X", f"sasl.username={user}", "-X", f"sasl.password={password}",
+            "-X", f"ssl.ca.location={os.path.join(PKI, 'ca.crt')}"]
+
+
+def broker_console(tool, *args, stdin=None):
+    """Kafka's console tool in the broker's container on the inter-broker listener, logged in as alice."""
+    props = ("security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\nssl.truststore.type=PEM\n"
+             "ssl.truststore.location=/etc/kafka/tls/truststore.pem\n"
+             "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required "
+             f'username="alice" password="{users()["alice"]}";\n')
+    option = "--producer.config" if "producer" in tool else "--consumer.config"
+    feed = f"printf '%s\\n' {' '.join(stdin)} | " if stdin else ""
+    script = (f"umask 077; printf %s '{props}' > /tmp/alice.properties; {feed}KAFKA_HEAP_OPTS=-Xmx256m "
+              f"/opt/kafka/bin/{tool} --bootstrap-server sec-kafka:9092 {option} /tmp/alice.properties "
+              f"{' '.join(args)}; status=$?; rm -f /tmp/alice.properties; exit $status")
+    code, out, err = in_container("sec-kafka", ["bash", "-c", script])
+    assert code == 0, err[-2000:]
+    return out.splitlines()
+
+
+def test_kcat_over_sasl_ssl_to_kafkas_console_consumer_and_back():
+    topic = f"kcat-{uuid.uuid4().hex[:8]}"
+    values = [f"{topic}-{n}" for n in range(5)]
+    code, _, err = kcat(*kcat_scram("alice", users()["alice"]), "-t", topic, "-P", "-X", "acks=all",
+                        stdin="\n".join(values) + "\n")
+    assert code == 0, err
+    assert broker_console("kafka-console-consumer.sh", "--topic", topic, "--group", f"{topic}-g", "--from-beginning",
+                          "--max-messages", "5", "--timeout-ms", "60000") == values
+    back = f"{topic}-back"
+    broker_console("kafka-console-producer.sh", "--topic", back, stdin=values)
+    code, out, err = kcat(*kcat_scram("alice", users()["alice"]), "-G", f"{back}-g", "-X",
+                          "auto.offset.reset=earliest", "-c", "5", "-q", "-f", "%s\\n", back)
+    assert code == 0, err
+    assert out.splitlines() == values
+    code, _, err = kcat(*kcat_scram("alice", "not-the-password"), "-L", timeout=30)
+    assert code != 0 and "Authentication failed" in err, err
 
 
 def test_tls_presents_the_certificate_the_internal_ca_issued():
