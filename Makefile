@@ -19,11 +19,12 @@ DEMO_INVENTORY := $(if $(filter container,$(MODE)),inventories/local-containers,
 
 SCENARIOS := default containers zookeeper zookeeper-ensemble kafka-cluster secure prod-security
 
-.PHONY: help venv host images fixtures lint unit test demo demo-down bench no-lab $(SCENARIOS:%=molecule-%) clean
+.PHONY: help venv host images fixtures lint unit test demo demo-check demo-down bench no-lab $(SCENARIOS:%=molecule-%) clean
 
 help:
 	@echo "make demo       deploy the stack to the local lab (Docker containers on this machine)"
 	@echo "make demo MODE=container   the same stack as containers of the images (the seed's compose, done right)"
+	@echo "make demo-check run the commands make demo prints (kcat, Kafka's console tools, kafka-ui API)"
 	@echo "make demo-down  remove the local lab"
 	@echo "make test       lint + unit tests + every Molecule scenario ($(SCENARIOS))"
 	@echo "make bench      cold converge, no-op re-run and fact-gathering floor of the local stack"
@@ -86,6 +87,9 @@ demo: venv images
 	extra=$$(MODE=$(MODE) ARTIFACTS=$(DEMO_ARTIFACTS) testbed/bin/demo-artifacts) && \
 	ansible-playbook -i $(DEMO_INVENTORY) site.yml $$extra && \
 	ansible-playbook -i $(DEMO_INVENTORY) playbooks/local_lab.yml --tags summary $$extra
+
+demo-check: venv
+	testbed/bin/demo-check $(DEMO_INVENTORY)
 
 bench: venv images
 	testbed/bin/bench
