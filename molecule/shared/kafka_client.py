@@ -11,6 +11,7 @@ The environment variable KAFKA_CLIENT_SECURITY (JSON) adds kafka-python security
 """
 
 import json
+import logging
 import os
 import sys
 import time
@@ -75,6 +76,7 @@ def read_all(bootstrap, topic, group, count, timeout=90, **security):
 
 
 if __name__ == "__main__":
+    logging.basicConfig(level=logging.ERROR, stream=sys.stderr)  # the client's errors (e.g. a refused login)
     action, bootstrap, topic, value = sys.argv[1:5]
     settings = json.loads(os.environ.get("KAFKA_CLIENT_SECURITY") or "{}")
     if action == "produce-many":

@@ -21,7 +21,8 @@ def runner():
 def playbook(path, *args, timeout=600):
     """ansible-playbook ``path`` (relative to the project) on the scenario's inventory, with Molecule's
     ansible.cfg; returns the CompletedProcess (output captured)."""
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "ansible.cfg"))
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "ansible.cfg"),
+               ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")  # plain text: tests read the output
     return subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
                            os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], path), *args],
                           capture_output=True, text=True, env=env, timeout=timeout)
@@ -213,3 +214,27 @@ def console_consume(bin_dir, bootstrap, topic, group, count, *extra):
                             capture_output=True, text=True, timeout=120, env=dict(os.environ, **TOOL_ENV))
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout.splitlines()
+
+
+def scram_client_properties(user, password, truststore="/etc/kafka/tls/truststore.pem"):
+    """A Kafka client's properties for SASL_SSL + SCRAM-SHA-512, trusting a PEM truststore."""
+    return ("security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\nssl.truststore.type=PEM\n"
+            f"ssl.truststore.location={truststore}\n"
+            "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required "
+            f'username="{user}" password="{password}";\n')
+
+
+def kafka_tool_in(name, tool, properties, *args, stdin=None):
+    """Kafka's ``tool`` (/opt/kafka/bin) in container ``name`` with the client ``properties`` (in a file
+    that exists only for the call, 0600), ``stdin`` lines piped in; its standard output's lines."""
+    import shlex
+
+    option = {"kafka-console-producer.sh": "--producer.config", "kafka-console-consumer.sh": "--consumer.config"}.get(
+        tool, "--command-config")
+    feed = f"printf '%s\\n' {shlex.join(stdin)} | " if stdin else ""
+    script = (f"umask 077; printf %s {shlex.quote(properties)} > /tmp/client.properties; {feed}"
+              f"KAFKA_HEAP_OPTS=-Xmx256m /opt/kafka/bin/{tool} {shlex.join(args)} {option} /tmp/client.properties; "
+              "status=$?; rm -f /tmp/client.properties; exit $status")
+    code, out, err = in_container(name, ["bash", "-c", script])
+    assert code == 0, err[-2000:]
+    return out.splitlines()

@@ -83,6 +83,12 @@ def zookeeper_connect(members, chroot=""):
     return hosts + (chroot or "")
 
 
+def zookeeper_chroot_levels(chroot):
+    """Every znode from the top down to ``chroot``: "/kafka/prod" -> ["/kafka", "/kafka/prod"]; "" -> []."""
+    parts = [part for part in str(chroot or "").split("/") if part]
+    return ["/" + "/".join(parts[:depth]) for depth in range(1, len(parts) + 1)]
+
+
 def zookeeper_server_jaas(users):
     """The ``Server`` JAAS section of a ZooKeeper server accepting ``users`` ({name: password}) by
     SASL DIGEST-MD5."""
@@ -102,6 +108,7 @@ class FilterModule:
             "zookeeper_members": zookeeper_members,
             "zookeeper_config": zookeeper_config,
             "zookeeper_connect": zookeeper_connect,
+            "zookeeper_chroot_levels": zookeeper_chroot_levels,
             "zookeeper_server_jaas": zookeeper_server_jaas,
             "zookeeper_client_jaas": zookeeper_client_jaas,
         }

@@ -58,3 +58,9 @@ def test_connect_string_with_chroot():
     result = members({"zk1": {"zookeeper_id": 1}, "zk2": {"zookeeper_id": 2}})
     assert zk.zookeeper_connect(result) == "zk1:2181,zk2:2181"
     assert zk.zookeeper_connect(result, "kafka/") == "zk1:2181,zk2:2181/kafka"
+
+
+def test_chroot_levels_from_the_top():
+    assert zk.zookeeper_chroot_levels("/kafka/prod/") == ["/kafka", "/kafka/prod"]
+    assert zk.zookeeper_chroot_levels("kafka") == ["/kafka"]
+    assert zk.zookeeper_chroot_levels("") == [] and zk.zookeeper_chroot_levels("/") == []

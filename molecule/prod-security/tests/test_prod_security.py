@@ -16,7 +16,7 @@ import pytest
 from kazoo.client import KazooClient
 from kazoo.exceptions import NoAuthError
 
-from testlib import client_container, host_var, in_container, wait_for
+from testlib import client_container, host_var, kafka_tool_in, scram_client_properties, wait_for
 
 testinfra_hosts = ["prod-kafka1"]
 BROKER, CLIENT = "prod-kafka1", "prod-zk1"       # the broker; another container on the network
@@ -59,11 +59,9 @@ def test_application_user_produces_on_external_and_a_group_reads_internal():
     name, password = app_user()
     in_client = client(scram(name, password))
     topic = f"orders-{uuid.uuid4().hex[:8]}"
-    code, out, err = in_container(BROKER, ["bash", "-c", "KAFKA_HEAP_OPTS=-Xmx256m /opt/kafka/bin/kafka-topics.sh "
-                                           f"--bootstrap-server {INTERNAL} --command-config /dev/stdin --create "
-                                           f"--topic {topic} --partitions 3 --replication-factor 1"],
-                                  stdin=client_properties(name, password, "/etc/kafka/tls/truststore.pem"))
-    assert code == 0, out + err
+    # auto.create.topics.enable is false in prod: the topic is created first, with Kafka's own tool.
+    assert broker_tool("kafka-topics.sh", "--bootstrap-server", INTERNAL, "--create", "--topic", topic,
+                       "--partitions", "3", "--replication-factor", "1") == [f"Created topic {topic}."]
     code, output = in_client("produce-many", EXTERNAL, topic, "60", topic)
     assert code == 0, output
     produced = json.loads(output.splitlines()[-1])
@@ -73,30 +71,18 @@ def test_application_user_produces_on_external_and_a_group_reads_internal():
     assert sorted(json.loads(output.splitlines()[-1])) == sorted(produced)
 
 
-def client_properties(user, password, truststore):
-    return ("security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\nssl.truststore.type=PEM\n"
-            f"ssl.truststore.location={truststore}\n"
-            "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required "
-            f'username="{user}" password="{password}";\n')
+def broker_tool(tool, *args, stdin=None):
+    """Kafka's ``tool`` in the broker's container, logged in as prod's application user."""
+    return kafka_tool_in(BROKER, tool, scram_client_properties(*app_user()), *args, stdin=stdin)
 
 
 def test_kafkas_console_tools_over_sasl_ssl_with_the_application_user():
-    name, password = app_user()
     topic = f"console-{uuid.uuid4().hex[:8]}"
-    props = client_properties(name, password, "/etc/kafka/tls/truststore.pem")
-    tools = "KAFKA_HEAP_OPTS=-Xmx256m /opt/kafka/bin"
-    setup = f"printf %s '{props}' > /tmp/client.properties && "
-    code, out, err = in_container(BROKER, ["bash", "-c", setup + f"{tools}/kafka-topics.sh --bootstrap-server "
-                                           f"{EXTERNAL} --command-config /tmp/client.properties --create --topic "
-                                           f"{topic} --partitions 1 --replication-factor 1 && printf 'a\\nb\\nc\\n' | "
-                                           f"{tools}/kafka-console-producer.sh --bootstrap-server {EXTERNAL} --topic "
-                                           f"{topic} --producer.config /tmp/client.properties && "
-                                           f"{tools}/kafka-console-consumer.sh --bootstrap-server {INTERNAL} --topic "
-                                           f"{topic} --group {topic}-g --from-beginning --max-messages 3 "
-                                           "--consumer.config /tmp/client.properties --timeout-ms 60000; "
-                                           "status=$?; rm -f /tmp/client.properties; exit $status"])
-    assert code == 0, err[-2000:]
-    assert out.splitlines() == ["a", "b", "c"]
+    assert broker_tool("kafka-topics.sh", "--bootstrap-server", EXTERNAL, "--create", "--topic", topic,
+                       "--partitions", "1", "--replication-factor", "1") == [f"Created topic {topic}."]
+    broker_tool("kafka-console-producer.sh", "--bootstrap-server", EXTERNAL, "--topic", topic, stdin=["a", "b", "c"])
+    assert broker_tool("kafka-console-consumer.sh", "--bootstrap-server", INTERNAL, "--topic", topic, "--group",
+                       f"{topic}-g", "--from-beginning", "--max-messages", "3", "--timeout-ms", "60000") == ["a", "b", "c"]
 
 
 @pytest.mark.parametrize("security, expected", [

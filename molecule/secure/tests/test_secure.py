@@ -18,7 +18,7 @@ from kazoo.client import KazooClient
 from kazoo.exceptions import NoAuthError
 
 import kafka_client
-from testlib import client_container, host_var, in_container, kcat, playbook, wait_for
+from testlib import client_container, host_var, kafka_tool_in, kcat, playbook, scram_client_properties, wait_for
 
 testinfra_hosts = ["sec-kafka"]
 EXTERNAL = "localhost:39094"
@@ -97,18 +97,8 @@ def kcat_scram(user, password):
 
 def broker_console(tool, *args, stdin=None):
     """Kafka's console tool in the broker's container on the inter-broker listener, logged in as alice."""
-    props = ("security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\nssl.truststore.type=PEM\n"
-             "ssl.truststore.location=/etc/kafka/tls/truststore.pem\n"
-             "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required "
-             f'username="alice" password="{users()["alice"]}";\n')
-    option = "--producer.config" if "producer" in tool else "--consumer.config"
-    feed = f"printf '%s\\n' {' '.join(stdin)} | " if stdin else ""
-    script = (f"umask 077; printf %s '{props}' > /tmp/alice.properties; {feed}KAFKA_HEAP_OPTS=-Xmx256m "
-              f"/opt/kafka/bin/{tool} --bootstrap-server sec-kafka:9092 {option} /tmp/alice.properties "
-              f"{' '.join(args)}; status=$?; rm -f /tmp/alice.properties; exit $status")
-    code, out, err = in_container("sec-kafka", ["bash", "-c", script])
-    assert code == 0, err[-2000:]
-    return out.splitlines()
+    return kafka_tool_in("sec-kafka", tool, scram_client_properties("alice", users()["alice"]),
+                         "--bootstrap-server", "sec-kafka:9092", *args, stdin=stdin)
 
 
 def test_kcat_over_sasl_ssl_to_kafkas_console_consumer_and_back():
