@@ -238,3 +238,23 @@ def kafka_tool_in(name, tool, properties, *args, stdin=None):
     code, out, err = in_container(name, ["bash", "-c", script])
     assert code == 0, err[-2000:]
     return out.splitlines()
+
+
+SCRAM_REFUSED = "Authentication failed during authentication due to invalid credentials with SASL mechanism"
+
+
+def broker_log_since(name, since):
+    """The broker's journal (unit kafka) in container ``name`` from epoch second ``since`` on."""
+    code, out, err = in_container(name, ["journalctl", "--unit", "kafka", "--since", f"@{int(since)}", "--no-pager",
+                                         "--output", "cat"])
+    assert code == 0, err
+    return out
+
+
+def broker_refused_login(name, since, mechanism="SCRAM-SHA-512"):
+    """Kafka's own record of a refused SASL login since ``since``: kafka-python reports some refusals only as
+    a closed connection (the broker closes it right after the error), so the broker's log is the witness."""
+    def logged():
+        return [line for line in broker_log_since(name, since).splitlines()
+                if "Failed authentication with" in line and f"{SCRAM_REFUSED} {mechanism}" in line]
+    return wait_for(logged, timeout=30, what=f"the broker's log to record the refused {mechanism} login")

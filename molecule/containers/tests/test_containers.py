@@ -12,6 +12,7 @@ import urllib.request
 import uuid
 
 import docker
+import jinja2
 import pytest
 import yaml
 from kazoo.client import KazooClient
@@ -54,8 +55,9 @@ def expected_images():
                               ("kafka", "kafka_container_images", "bitnami"),
                               ("kafka_ui", "kafka_ui_container_images", "kafbat")):
         with open(os.path.join(PROJECT, f"roles/{role}/defaults/main.yml")) as handle:
-            defaults = yaml.safe_load(handle)[var]
-        images[role] = chosen.get(var, defaults)[flavor]
+            defaults = yaml.safe_load(handle)
+        # The stand-in image tags follow the role's release ({{ kafka_version }}), as Ansible renders them.
+        images[role] = jinja2.Template(chosen.get(var, defaults[var])[flavor]).render(defaults)
     return {ZOOKEEPER: images["zookeeper"], KAFKA: images["kafka"], KAFKA_UI: images["kafka_ui"]}
 
 

@@ -7,6 +7,7 @@ sees the cluster through its own SCRAM user. The secrets are prod's committed CI
 
 import json
 import os
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -16,7 +17,8 @@ import pytest
 from kazoo.client import KazooClient
 from kazoo.exceptions import NoAuthError
 
-from testlib import client_container, host_var, kafka_tool_in, scram_client_properties, wait_for
+from testlib import (broker_refused_login, client_container, host_var, kafka_tool_in, scram_client_properties,
+                     wait_for)
 
 testinfra_hosts = ["prod-kafka1"]
 BROKER, CLIENT = "prod-kafka1", "prod-zk1"       # the broker; another container on the network
@@ -85,22 +87,20 @@ def test_kafkas_console_tools_over_sasl_ssl_with_the_application_user():
                        f"{topic}-g", "--from-beginning", "--max-messages", "3", "--timeout-ms", "60000") == ["a", "b", "c"]
 
 
-@pytest.mark.parametrize("security, expected", [
-    ("wrong-password", "SaslAuthenticationFailedError"),
-    ("unknown-user", "SaslAuthenticationFailedError"),
-    ("tls-without-sasl", ""),
-    ("clear-text", ""),
-])
-def test_clients_without_the_right_credentials_are_refused(security, expected):
+@pytest.mark.parametrize("security, login_refused", [
+    ("wrong-password", True), ("unknown-user", True), ("tls-without-sasl", False), ("clear-text", False)])
+def test_clients_without_the_right_credentials_are_refused(security, login_refused):
     name, password = app_user()
     settings = {"wrong-password": scram(name, "not-" + password),
                 "unknown-user": scram("mallory", password),
                 "tls-without-sasl": {"security_protocol": "SSL", "ssl_cafile": CA_INSIDE},
                 "clear-text": {}}[security]
     in_client = client(dict(settings, bootstrap_timeout_ms=8000) if settings else {"bootstrap_timeout_ms": 8000})
+    since = time.time() - 1
     code, output = in_client("produce", EXTERNAL, "refused", "x")
     assert code != 0, f"{security}: the broker took a record: {output}"
-    assert expected in output, output[-2000:]
+    if login_refused:
+        assert broker_refused_login(BROKER, since)
 
 
 def test_zookeeper_keeps_the_cluster_under_the_chroot_authenticated():
