@@ -14,7 +14,7 @@ from ansible.errors import AnsibleFilterError
 
 # Legacy plugin directories are no package: reach plugins/module_utils by path.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
-from kafka_stack_render import KAFKA_UI_LOGIN_PATHS, LOGIN_MODULES, jaas_config, kafka_ui_github_digest  # noqa: E402
+from kafka_stack_render import KAFKA_UI_LOGIN_PATHS, LOGIN_MODULES, jaas_config  # noqa: E402
 
 RELEASES = {
     "kafbat": {"repo": "kafbat/kafka-ui", "mirror": "https://github.com/kafbat/kafka-ui/releases/download"},
@@ -47,8 +47,8 @@ def kafka_ui_java_major(flavor, version):
 
 
 def kafka_ui_release(flavor, version, mirror=""):
-    """``{jar, url, repo, tag, java, login_path, github_digest}`` of a kafka-ui release; ``mirror``
-    replaces the GitHub base URL. ``github_digest``: whether GitHub publishes the jar's sha256."""
+    """``{jar, url, repo, tag, java, login_path}`` of a kafka-ui release; ``mirror`` replaces the GitHub base
+    URL; ``login_path`` is where the release's login form posts."""
     if flavor not in RELEASES:
         raise AnsibleFilterError(f"kafka_ui_flavor {flavor!r} is not one of {', '.join(RELEASES)}")
     plain = ".".join(str(part) for part in _parse_version(version))
@@ -60,8 +60,7 @@ def kafka_ui_release(flavor, version, mirror=""):
         jar = f"api-v{plain}.jar"
     base = (mirror or RELEASES[flavor]["mirror"]).rstrip("/")
     return {"jar": jar, "url": f"{base}/v{plain}/{jar}", "repo": RELEASES[flavor]["repo"], "tag": f"v{plain}",
-            "java": kafka_ui_java_major(flavor, plain), "login_path": KAFKA_UI_LOGIN_PATHS[flavor],
-            "github_digest": kafka_ui_github_digest(flavor, _parse_version(plain))}
+            "java": kafka_ui_java_major(flavor, plain), "login_path": KAFKA_UI_LOGIN_PATHS[flavor]}
 
 
 def kafka_ui_java(required, packages, architecture):
