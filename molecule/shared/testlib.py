@@ -125,25 +125,31 @@ def wait_for(predicate, timeout=90.0, interval=1.0, what="condition"):
         time.sleep(interval)
 
 
+def put_files(name, dest, files):
+    """Copy ``files`` ({name in ``dest``: local file or directory}) into container ``name`` under ``dest``."""
+    import docker
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for arcname, path in files.items():
+            tar.add(path, arcname=arcname)
+    container = docker.from_env().containers.get(name)
+    container.exec_run(["mkdir", "-p", dest])
+    assert container.put_archive(dest, buffer.getvalue())
+    return container
+
+
 def client_container(name, files=None, security=None):
     """Container ``name`` of the scenario, given kafka-python and kafka_client.py under /opt/testclient,
     to act as "another container" on the Docker network. Returns a function running kafka_client.py.
     ``files`` ({name: local path}) are copied beside it; ``security`` (kafka-python settings) is passed
     as KAFKA_CLIENT_SECURITY."""
-    import docker
     import kafka as kafka_python
 
     import kafka_client
 
-    container = docker.from_env().containers.get(name)
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        tar.add(os.path.dirname(kafka_python.__file__), arcname="kafka")
-        tar.add(kafka_client.__file__, arcname="kafka_client.py")
-        for arcname, path in (files or {}).items():
-            tar.add(path, arcname=arcname)
-    container.exec_run(["mkdir", "-p", "/opt/testclient"])
-    assert container.put_archive("/opt/testclient", buffer.getvalue())
+    container = put_files(name, "/opt/testclient", {"kafka": os.path.dirname(kafka_python.__file__),
+                                                    "kafka_client.py": kafka_client.__file__, **(files or {})})
 
     def run(*args):
         result = container.exec_run(["python3", "/opt/testclient/kafka_client.py", *args],

@@ -3,19 +3,16 @@ kept across a restart, a no-op re-run and a configuration change, and clients wr
 the tests (Debian's kcat on librdkafka, Kafka's own console tools) on both listeners.
 """
 
-import io
 import json
 import os
-import tarfile
 import uuid
 
-import docker
 import pytest
 from kazoo.client import KazooClient
 
 import kafka_client
 from testlib import (client_container, console_consume, console_produce, in_container, install_kcat, kafka_tools_from,
-                     kcat, playbook, wait_for)
+                     kcat, playbook, put_files, wait_for)
 
 testinfra_hosts = ["local-kafka"]
 EXTERNAL, INTERNAL = "localhost:9094", "kafka:9092"
@@ -109,23 +106,21 @@ def test_records_and_offsets_survive_restart_rerun_and_config_change(host, in_cl
     assert kafka_client.read_all(EXTERNAL, topic, f"{topic}-resume", 200) == values[100:]
 
 
+KAFKA_INSIDE = "/opt/kafka-release"  # the broker's Kafka release, copied into the other container
+
+
 @pytest.fixture(scope="module")
-def tools(tmp_path_factory, in_client):
+def tools(tmp_path_factory):
     """Kafka's console tools on this machine and in the other container, and kcat in both places."""
     bin_dir = kafka_tools_from(BROKER, str(tmp_path_factory.mktemp("kafka")))
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        tar.add(os.path.dirname(bin_dir), arcname="kafka")
-    container = docker.from_env().containers.get(CLIENT)
-    container.exec_run(["mkdir", "-p", "/opt/testclient"])
-    assert container.put_archive("/opt/testclient", buffer.getvalue())
+    put_files(CLIENT, "/opt", {os.path.basename(KAFKA_INSIDE): os.path.dirname(bin_dir)})
     install_kcat(CLIENT)
     return bin_dir
 
 
 def inside_console(tool, *args, stdin=None):
     """Kafka's console tool in the other container, on the network listener; its standard output's lines."""
-    code, out, err = in_container(CLIENT, [f"/opt/testclient/kafka/bin/{tool}", "--bootstrap-server", INTERNAL, *args],
+    code, out, err = in_container(CLIENT, [f"{KAFKA_INSIDE}/bin/{tool}", "--bootstrap-server", INTERNAL, *args],
                                   stdin=stdin, environment={"KAFKA_HEAP_OPTS": "-Xmx256m"})
     assert code == 0, err[-2000:]
     return out.splitlines()
