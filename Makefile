@@ -28,7 +28,7 @@ help:
 	@echo "make demo-down  remove the local lab"
 	@echo "make test       lint + unit tests + every Molecule scenario ($(SCENARIOS))"
 	@echo "make bench      cold converge, no-op re-run and fact-gathering floor of the local stack"
-	@echo "make lint       yamllint + ansible-lint (production profile)"
+	@echo "make lint       yamllint + ansible-lint (production profile) + ansible-galaxy collection build"
 	@echo "make unit       Python unit tests of the plugins"
 	@echo "make molecule-<scenario>   one scenario, e.g. make molecule-zookeeper-ensemble"
 
@@ -56,6 +56,7 @@ endif
 lint: venv
 	yamllint --strict .
 	ansible-lint --profile production --strict
+	ansible-galaxy collection build --force --output-path .ansible/build
 
 unit: venv
 	pytest

@@ -7,7 +7,10 @@ for Scala ``require``), so a message found here can be searched for in Kafka's d
 
 import os
 import re
-import sys
+
+from ansible_collections.kafka_stack.core.plugins.plugin_utils import preflight as _shared
+from ansible_collections.kafka_stack.core.plugins.plugin_utils.render import (
+    CLIENT_AUTH, LOGIN_MODULES, SCRAM_MIN_ITERATIONS, TLS_PROTOCOLS, scram_mechanisms)
 
 ROLE = "kafka"
 PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
@@ -17,12 +20,6 @@ _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 LISTENER_KEYS = {"name", "port", "protocol", "advertised_host", "advertised_port", "bind_address", "sasl_mechanisms",
                  "inter_broker_mechanism", "ssl_client_auth"}
 
-
-# Legacy plugin directories are no package: reach plugins/module_utils by path.
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
-import kafka_stack_preflight as _shared  # noqa: E402
-from kafka_stack_render import (  # noqa: E402
-    CLIENT_AUTH, LOGIN_MODULES, SCRAM_MIN_ITERATIONS, TLS_PROTOCOLS, scram_mechanisms)
 
 SASL_MECHANISMS = tuple(LOGIN_MODULES)  # the mechanisms the role renders a login module for
 

@@ -4,7 +4,9 @@ kafka-ui connects to (listener, protocol, client security properties) and login.
 
 import os
 import re
-import sys
+
+from ansible_collections.kafka_stack.core.plugins.plugin_utils import preflight as _shared
+from ansible_collections.kafka_stack.core.plugins.plugin_utils.render import kafka_ui_github_digest
 
 ROLE = "kafka_ui"
 _VERSION = re.compile(r"^\d+\.\d+\.\d+$")
@@ -12,9 +14,6 @@ _CHECKSUM = re.compile(r"^(sha1|sha256|sha384|sha512):([0-9a-fA-F]+)$")
 _HEX_LENGTH = {"sha1": 40, "sha256": 64, "sha384": 96, "sha512": 128}
 GITHUB = "https://github.com/"
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
-import kafka_stack_preflight as _shared  # noqa: E402
-from kafka_stack_render import kafka_ui_github_digest  # noqa: E402
 
 Problem = _shared.Problem
 

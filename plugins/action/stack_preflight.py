@@ -6,11 +6,8 @@ ports a container publishes on its Docker engine (with ``engine`` set): those ar
 container claims of every other inventory host of the play on the same engine. Runs on the controller only.
 """
 
-import os
-import sys
+from ansible_collections.kafka_stack.core.plugins.plugin_utils import preflight as _shared
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
-import kafka_stack_preflight as _shared  # noqa: E402
 
 Problem = _shared.Problem
 _WILDCARDS = ("", "0.0.0.0", "::", "[::]", None)

@@ -6,16 +6,13 @@ the managed host, so it also works on inventories whose hosts are unreachable.
 
 import os
 import re
-import sys
+
+from ansible_collections.kafka_stack.core.plugins.plugin_utils import preflight as _shared
 
 ROLE = "zookeeper"
 _CHECKSUM = re.compile(r"^(sha512|sha256):[0-9a-f]+$")
 _CHECKSUM_LENGTH = {"sha512": 128, "sha256": 64}
 
-
-# Legacy plugin directories are no package: reach plugins/module_utils by path.
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
-import kafka_stack_preflight as _shared  # noqa: E402
 
 Problem = _shared.Problem
 

@@ -22,16 +22,12 @@ kafka-ui: Spring Boot's relaxed binding: dotted path upper-cased, ``.`` and list
 ``-`` dropped, e.g. ``KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS``.
 """
 
-import os
 import re
-import sys
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.kafka_stack.core.plugins.plugin_utils.render import render_value
 
-# Legacy plugin directories are no package: reach plugins/module_utils by path.
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
-from kafka_stack_render import render_value  # noqa: E402
 
 KAFKA_FLAVOURS = ("bitnami", "confluent", "apache")
 ZOOKEEPER_FLAVOURS = ("official", "bitnami")
@@ -39,7 +35,6 @@ _PLAIN_KEY = re.compile(r"^[a-z0-9]+(\.[a-z0-9]+)*$")
 # bitnami's libkafka.sh restores these after turning every "_" into "." and lowercasing.
 _BITNAMI_RESTORED = (("sasl.ssl", "sasl_ssl"), ("sasl.plaintext", "sasl_plaintext"),
                      ("zookeeper.clientcnxnsocket", "zookeeper.clientCnxnSocket"))
-
 
 
 def kafka_env_properties(env, flavor):

@@ -4,15 +4,11 @@ The public model (roles/kafka/defaults/main.yml) lists listeners once; this modu
 listener properties Kafka reads, in the order given, and merges them with the other properties.
 """
 
-import os
-import sys
 
 from ansible.errors import AnsibleFilterError
 
-
-# Legacy plugin directories are no package: reach plugins/module_utils by path.
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
-from kafka_stack_render import LOGIN_MODULES, jaas_config, render_value  # noqa: E402
+from ansible_collections.kafka_stack.core.plugins.plugin_utils.render import (
+    LOGIN_MODULES, jaas_config, render_value)
 
 
 def _endpoint(host, port):
@@ -49,7 +45,6 @@ def kafka_listener_properties(listeners, inter_broker_listener_name, default_hos
         "listener.security.protocol.map": ",".join(protocols),
         "inter.broker.listener.name": inter_broker_listener_name,
     }
-
 
 
 SASL_MECHANISMS = tuple(LOGIN_MODULES)

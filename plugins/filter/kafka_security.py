@@ -4,15 +4,11 @@ the listener-scoped TLS properties of the SSL and SASL_SSL listeners."""
 import base64
 import hashlib
 import hmac
-import os
 import re
-import sys
 
 from ansible.errors import AnsibleFilterError
 
-# Legacy plugin directories are no package: reach plugins/module_utils by path.
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
-from kafka_stack_render import (  # noqa: E402
+from ansible_collections.kafka_stack.core.plugins.plugin_utils.render import (
     SCRAM_MECHANISMS, SCRAM_MIN_ITERATIONS, TLS_PROTOCOLS, scram_mechanisms)
 
 

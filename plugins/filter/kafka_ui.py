@@ -6,15 +6,13 @@ provectus need Java 17, kafbat 1.1-1.4 Java 21, kafbat 1.5 Java 25.
 """
 
 import copy
-import os
 import re
-import sys
 
 from ansible.errors import AnsibleFilterError
 
-# Legacy plugin directories are no package: reach plugins/module_utils by path.
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
-from kafka_stack_render import KAFKA_UI_LOGIN_PATHS, LOGIN_MODULES, jaas_config  # noqa: E402
+from ansible_collections.kafka_stack.core.plugins.plugin_utils.render import (
+    KAFKA_UI_LOGIN_PATHS, LOGIN_MODULES, jaas_config)
+
 
 RELEASES = {
     "kafbat": {"repo": "kafbat/kafka-ui", "mirror": "https://github.com/kafbat/kafka-ui/releases/download"},

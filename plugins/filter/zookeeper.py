@@ -1,14 +1,10 @@
 """ZooKeeper data model: ensemble members from the inventory, and zoo.cfg as an ordered dict."""
 
-import os
-import sys
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.kafka_stack.core.plugins.plugin_utils.render import jaas_file, render_value
 
-# Legacy plugin directories are no package: reach plugins/module_utils by path.
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
-from kafka_stack_render import jaas_file, render_value  # noqa: E402
 
 # Role-default names per member setting, read from each member's hostvars when set there.
 MEMBER_VARS = {
@@ -40,7 +36,6 @@ def zookeeper_members(hosts, hostvars, defaults):
             member["address"] = host
         members.append(member)
     return members
-
 
 
 def zookeeper_config(settings, members, extra=None):

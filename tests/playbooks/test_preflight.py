@@ -42,6 +42,33 @@ def test_site_syntax(env):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+VAULT = ["--vault-password-file", str(ROOT / "tests/vault/ci-test-only.vault-pass")]
+
+
+def test_preflight_alone_on_hosts_that_do_not_answer_says_what_it_could_not_check():
+    """The README's first step on the example inventory, whose hosts do not exist yet: every controller-side
+    check runs and passes, and the one check that needs the kafka-ui host's facts is reported, not failed."""
+    result = playbook(ROOT / "inventories" / "staging", offline=VAULT)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert "failed=0" in out and "unreachable=0" in out, out
+    assert "NOT CHECKED: host staging-ui1.example.internal did not answer" in out
+    assert "(kafka_ui_java_package, kafka_ui_java_binary)" in out
+    assert "Check release, checksum, cluster connection and login" in out  # the controller-side checks ran
+
+
+def test_site_stops_before_any_host_changes_when_a_host_does_not_answer():
+    """site.yml runs the same checks but needs their answers: one host away stops the whole run."""
+    result = playbook(ROOT / "inventories" / "staging", playbook="site.yml", offline=VAULT)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out
+    assert ("host staging-ui1.example.internal: the pre-flight checks that need the host's facts did not run"
+            in out), out
+    deploy = out.split("PLAY [Deploy ZooKeeper]", 1)
+    assert len(deploy) == 2, out
+    assert "TASK [" not in deploy[1], deploy[1]  # no task ran on any host after the pre-flight
+
+
 def write_inventory(tmp_path, hosts_yaml):
     (tmp_path / "hosts.yml").write_text(hosts_yaml)
     return tmp_path / "hosts.yml"

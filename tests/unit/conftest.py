@@ -1,6 +1,9 @@
-"""Make the repository's Ansible plugins importable as plain Python modules."""
+"""The collection's plugins, imported as the Python packages Ansible loads them as.
 
-import importlib.util
+pytest.ini puts collections/ on the path: ``ansible_collections.kafka_stack.core`` is this repository.
+"""
+
+import importlib
 import pathlib
 
 import pytest
@@ -11,13 +14,12 @@ SEED_LISTENERS = [{"name": "PLAINTEXT", "port": 9092, "protocol": "PLAINTEXT", "
                   {"name": "EXTERNAL", "port": 9094, "protocol": "PLAINTEXT", "advertised_host": "localhost"}]
 
 
+COLLECTION = "ansible_collections.kafka_stack.core"
+
+
 def load_plugin(kind, name):
-    """Import plugins/<kind>/<name>.py under a unique module name."""
-    path = ROOT / "plugins" / kind / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"stack_{kind}_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """Import plugins/<kind>/<name>.py as ansible_collections.kafka_stack.core.plugins.<kind>.<name>."""
+    return importlib.import_module(f"{COLLECTION}.plugins.{kind}.{name}")
 
 
 @pytest.fixture(scope="session")

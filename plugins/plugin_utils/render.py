@@ -1,7 +1,7 @@
 """How the roles write a value into Java-style configuration (properties, zoo.cfg, environment).
 
-Imported by plugins/filter/*.py, which put this directory on sys.path: legacy plugin directories have
-no package to import from.
+Controller-side (plugin_utils): imported by the collection's filters and actions as
+``ansible_collections.kafka_stack.core.plugins.plugin_utils.render``.
 """
 
 

@@ -1,7 +1,7 @@
 """What every pre-flight action shares: the Problem record and the controller-only action.
 
-Imported by plugins/action/*_preflight.py, which put this directory on sys.path: legacy plugin
-directories have no package to import from.
+Controller-side (plugin_utils): imported by plugins/action/*_preflight.py as
+``ansible_collections.kafka_stack.core.plugins.plugin_utils.preflight``.
 """
 
 from ansible.plugins.action import ActionBase
