@@ -8,6 +8,7 @@ for Scala ``require``), so a message found here can be searched for in Kafka's d
 import os
 import re
 
+from ansible_collections.kafka_stack.core.plugins.filter.container_env import kafka_container_env_problems
 from ansible_collections.kafka_stack.core.plugins.plugin_utils import preflight as _shared
 from ansible_collections.kafka_stack.core.plugins.plugin_utils.render import (
     CLIENT_AUTH, LOGIN_MODULES, SCRAM_MIN_ITERATIONS, TLS_PROTOCOLS, scram_mechanisms)
@@ -393,19 +394,21 @@ def _zookeeper_auth_problems(auth):
     return problems
 
 
-def _container_flavor_problems(listeners, container):
-    """What an image flavour does with the listener model on its own (container mode)."""
-    if (container or {}).get("deploy_mode") != "container" or container.get("flavor") != "bitnami":
+def _container_flavor_problems(listeners, properties, container):
+    """What the image flavour cannot take (container mode): what it does with SASL listeners on its own, else
+    the properties it has no variable for."""
+    if (container or {}).get("deploy_mode") != "container":
         return []
     sasl = [str(item.get("name")) for item in listeners if str(item.get("protocol", "")).startswith("SASL_")]
-    if not sasl:
-        return []
-    return [Problem("kafka_container_flavor", f"bitnami's Kafka image validates SASL listeners ({', '.join(sasl)}) "
-                    "itself: it wants the global KAFKA_CFG_SASL_ENABLED_MECHANISMS, KAFKA_CLIENT_USERS/PASSWORDS and "
-                    "the inter-broker user settings, and rewrites the JAAS configuration, so the role's "
-                    "listener-scoped SASL settings would not survive.",
-                    "use kafka_container_flavor confluent (or kafka_deploy_mode host) for SASL listeners, or "
-                    "PLAINTEXT listeners with the bitnami image.")]
+    if container.get("flavor") == "bitnami" and sasl:
+        # The listener-scoped SASL properties it could not name either follow from this one refusal.
+        return [Problem("kafka_container_flavor", f"bitnami's Kafka image validates SASL listeners ({', '.join(sasl)}) "
+                        "itself: it wants the global KAFKA_CFG_SASL_ENABLED_MECHANISMS, KAFKA_CLIENT_USERS/PASSWORDS "
+                        "and the inter-broker user settings, and rewrites the JAAS configuration, so the role's "
+                        "listener-scoped SASL settings would not survive.",
+                        "use kafka_container_flavor confluent (or kafka_deploy_mode host) for SASL listeners, or "
+                        "PLAINTEXT listeners with the bitnami image.")]
+    return [Problem(*refusal) for refusal in kafka_container_env_problems(properties, container.get("flavor"))]
 
 
 def _model_problems(listeners):
@@ -447,7 +450,7 @@ def check(host, listeners, properties, brokers, zookeeper_hosts, sasl=None, jvm_
         problems += _zookeeper_auth_problems(zookeeper_auth)
         problems += _tls_problems(listeners, tls or {}, host)
         problems += _scram_problems(listeners, scram or {})
-        problems += _container_flavor_problems(listeners, container)
+        problems += _container_flavor_problems(listeners, properties, container)
     if not zookeeper_hosts:
         problems.append(Problem("groups", "inventory group 'zookeeper' is empty, so zookeeper.connect cannot be "
                                 "built.", "put the ZooKeeper hosts in group 'zookeeper'."))

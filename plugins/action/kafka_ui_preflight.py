@@ -5,6 +5,7 @@ kafka-ui connects to (listener, protocol, client security properties) and login.
 import os
 import re
 
+from ansible_collections.kafka_stack.core.plugins.filter.container_env import kafka_ui_container_env_problems
 from ansible_collections.kafka_stack.core.plugins.plugin_utils import preflight as _shared
 from ansible_collections.kafka_stack.core.plugins.plugin_utils.render import kafka_ui_github_digest
 
@@ -153,6 +154,8 @@ def check(host, args):
     port = args.get("port")
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
         problems.append(Problem("kafka_ui_port", f"{port!r} is not a TCP port.", "set it from 1 to 65535."))
+    if container:
+        problems += [Problem(*refusal) for refusal in kafka_ui_container_env_problems(args.get("application"))]
     return problems + _cluster_problems(args) + _auth_problems(args)
 
 
@@ -164,7 +167,7 @@ class ActionModule(_shared.PreflightAction):
     ROLE = ROLE
     _VALID_ARGS = frozenset(("deploy_mode", "flavor", "version", "mirror", "archive_src", "checksum", "java_package", "java_binary",
                              "port", "cluster_name", "kafka_group", "kafka_hosts", "bootstrap", "kafka_properties",
-                             "auth_type", "username", "password", "client_login", "ca_cert_src"))
+                             "auth_type", "username", "password", "client_login", "ca_cert_src", "application"))
 
     def problems(self, host, args):
         return check(host, args)

@@ -7,6 +7,7 @@ the managed host, so it also works on inventories whose hosts are unreachable.
 import os
 import re
 
+from ansible_collections.kafka_stack.core.plugins.filter.container_env import zookeeper_container_env_problems
 from ansible_collections.kafka_stack.core.plugins.plugin_utils import preflight as _shared
 
 ROLE = "zookeeper"
@@ -141,9 +142,17 @@ def _archive_problems(settings):
     return problems
 
 
-def check(host, settings, members, group="zookeeper"):
+def _container_problems(container):
+    """zoo.cfg settings the image flavour has no variable for (container mode: ``{deploy_mode, flavor, config}``)."""
+    if (container or {}).get("deploy_mode") != "container":
+        return []
+    return [Problem(*refusal) for refusal in zookeeper_container_env_problems(container.get("config") or {},
+                                                                               container.get("flavor"))]
+
+
+def check(host, settings, members, group="zookeeper", container=None):
     """Return every Problem of one host; the unit tests call this directly."""
-    problems = []
+    problems = _container_problems(container)
     problems += _id_problems(host, members, group)
     problems += _port_problems(settings)
     problems += _whitelist_problems(settings)
@@ -158,7 +167,8 @@ class ActionModule(_shared.PreflightAction):
     """``zookeeper_preflight: {settings: {...}, members: [...], group: zookeeper}``."""
 
     ROLE = ROLE
-    _VALID_ARGS = frozenset(("settings", "members", "group"))
+    _VALID_ARGS = frozenset(("settings", "members", "group", "container"))
 
     def problems(self, host, args):
-        return check(host, args.get("settings") or {}, args.get("members") or [], args.get("group") or "zookeeper")
+        return check(host, args.get("settings") or {}, args.get("members") or [], args.get("group") or "zookeeper",
+                     args.get("container"))

@@ -59,44 +59,64 @@ CONFLUENT_NOT_PROPERTIES = frozenset(("KAFKA_HEAP_OPTS", "KAFKA_OPTS", "KAFKA_JM
 
 
 def _bitnami_name(key):
+    """(variable name, refusal): the refusal is (var, message, fix) when the image cannot take the property."""
     plain = key
     for dotted, restored in _BITNAMI_RESTORED:
         plain = plain.replace(restored, dotted)
     if not _PLAIN_KEY.match(plain):
-        raise AnsibleFilterError(
-            f"kafka_container_flavor bitnami: property {key!r} cannot be written as a KAFKA_CFG_ variable (the "
-            "image turns every '_' into '.' and lowercases the name). Drop it from kafka_server_properties_extra "
-            "or set kafka_container_flavor to confluent.")
-    return "KAFKA_CFG_" + plain.replace(".", "_").upper()
+        return None, ("kafka_server_properties_extra",
+                      f"kafka_container_flavor bitnami: property {key!r} cannot be written as a KAFKA_CFG_ variable "
+                      "(the image turns every '_' into '.' and lowercases the name).",
+                      "drop it from kafka_server_properties_extra or set kafka_container_flavor to confluent.")
+    return "KAFKA_CFG_" + plain.replace(".", "_").upper(), None
 
 
 def _confluent_name(key):
+    """(variable name, refusal), as for bitnami."""
     if not _PLAIN_KEY.match(key):
-        raise AnsibleFilterError(
-            f"kafka_container_flavor confluent: property {key!r} cannot be written as a KAFKA_ variable (names "
-            "with '_', '-' or capitals are escaped differently by Confluent's code and docs). Drop it from "
-            "kafka_server_properties_extra or set kafka_container_flavor to bitnami.")
+        return None, ("kafka_server_properties_extra",
+                      f"kafka_container_flavor confluent: property {key!r} cannot be written as a KAFKA_ variable "
+                      "(names with '_', '-' or capitals are escaped differently by Confluent's code and docs).",
+                      "drop it from kafka_server_properties_extra or set kafka_container_flavor to bitnami.")
     name = "KAFKA_" + key.replace(".", "_").upper()
     if name in CONFLUENT_NOT_PROPERTIES:
-        raise AnsibleFilterError(f"property {key!r} would become {name}, which cp-kafka reads as a JVM setting")
-    return name
+        return None, ("kafka_server_properties_extra",
+                      f"kafka_container_flavor confluent: property {key!r} would become {name}, which cp-kafka reads "
+                      "as a JVM setting.", "drop it from kafka_server_properties_extra (set kafka_opts instead).")
+    return name, None
+
+
+def _refuse(refusals):
+    """Raise the refusals (var, message, fix) together; pre-flight reports the same ones per host first."""
+    if refusals:
+        raise AnsibleFilterError(" ".join(f"{var}: {message} Fix: {fix}" for var, message, fix in refusals))
+
+
+def kafka_container_env_problems(properties, flavor):
+    """Every property a ``flavor`` image cannot take, as (var, message, fix): pre-flight reports them all."""
+    if flavor == "apache":
+        return [("kafka_container_flavor", "apache: the apache/kafka image runs KRaft only (its launch script "
+                 "formats storage for KRaft at every start), so it cannot run this ZooKeeper-mode broker.",
+                 "Set kafka_container_flavor to bitnami or confluent.")]
+    if flavor not in KAFKA_FLAVOURS:
+        return [("kafka_container_flavor", f"{flavor!r} is not an image flavour the role knows.",
+                 f"use one of {', '.join(KAFKA_FLAVOURS)}.")]
+    naming = _bitnami_name if flavor == "bitnami" else _confluent_name
+    refusals = [naming(str(key))[1] for key, value in sorted((properties or {}).items())
+                if value is not None and value != ""]
+    return [refusal for refusal in refusals if refusal]
 
 
 def kafka_container_env(properties, flavor, jvm=None):
     """server.properties (``{key: value}``) as the environment of a ``flavor`` image; ``jvm`` adds
     variables passed through as they are (KAFKA_HEAP_OPTS, KAFKA_OPTS)."""
-    if flavor == "apache":
-        raise AnsibleFilterError("kafka_container_flavor apache: the apache/kafka image runs KRaft only (its launch "
-                                 "script formats storage for KRaft at every start), so it cannot run this "
-                                 "ZooKeeper-mode broker. Set kafka_container_flavor to bitnami or confluent.")
-    if flavor not in KAFKA_FLAVOURS:
-        raise AnsibleFilterError(f"Kafka image flavor {flavor!r} is not one of {', '.join(KAFKA_FLAVOURS)}")
+    _refuse(kafka_container_env_problems(properties, flavor))
     naming = _bitnami_name if flavor == "bitnami" else _confluent_name
     env = {}
     for key, value in sorted((properties or {}).items()):
         if value is None or value == "":
             continue
-        env[naming(str(key))] = render_value(value)
+        env[naming(str(key))[0]] = render_value(value)
     for name, value in (jvm or {}).items():
         if value:
             env[name] = str(value)
@@ -123,14 +143,33 @@ _ZOOKEEPER_IMAGE_OWNED = {"official": {"dataDir", "dataLogDir", "clientPort"}, "
 _BITNAMI_YES_NO = {"admin.enableServer", "reconfigEnabled", "quorumListenOnAllIPs"}
 
 
+def zookeeper_container_env_problems(settings, flavor):
+    """Every zoo.cfg setting a ``flavor`` image cannot take, as (var, message, fix): pre-flight reports them all."""
+    if flavor not in ZOOKEEPER_FLAVOURS:
+        return [("zookeeper_container_flavor", f"{flavor!r} is not an image flavour the role knows.",
+                 f"use one of {', '.join(ZOOKEEPER_FLAVOURS)}.")]
+    named, owned = _ZOOKEEPER_NAMED[flavor], _ZOOKEEPER_IMAGE_OWNED[flavor]
+    refusals = []
+    for key, raw in sorted((settings or {}).items()):
+        if raw is None or raw == "" or key in owned or key in named:
+            continue
+        if flavor == "official" and " " not in render_value(raw):
+            continue  # ZOO_CFG_EXTRA takes it
+        detail = " (its value has a space; ZOO_CFG_EXTRA splits on spaces)" if flavor == "official" else ""
+        refusals.append(("zookeeper_config_extra",
+                         f"zookeeper_container_flavor {flavor}: the image has no variable for {key}{detail}.",
+                         "remove the setting (zookeeper_config_extra or the role variable behind it) or choose "
+                         "the other zookeeper_container_flavor."))
+    return refusals
+
+
 def zookeeper_container_env(settings, members, my_id, flavor):
     """zoo.cfg settings (``{key: value}``) and the ensemble (``zookeeper_members`` output) as the
     environment of a ``flavor`` ZooKeeper image for the member with id ``my_id``."""
-    if flavor not in ZOOKEEPER_FLAVOURS:
-        raise AnsibleFilterError(f"ZooKeeper image flavor {flavor!r} is not one of {', '.join(ZOOKEEPER_FLAVOURS)}")
+    _refuse(zookeeper_container_env_problems(settings, flavor))
     named, owned = _ZOOKEEPER_NAMED[flavor], _ZOOKEEPER_IMAGE_OWNED[flavor]
     members = sorted(members or [], key=lambda m: int(m["id"]))
-    env, extra, refused = {}, [], []
+    env, extra = {}, []
     for key, raw in sorted((settings or {}).items()):
         if raw is None or raw == "" or key in owned:
             continue
@@ -139,17 +178,8 @@ def zookeeper_container_env(settings, members, my_id, flavor):
             value = "yes" if value == "true" else "no"
         if key in named:
             env[named[key]] = value
-        elif flavor == "official":
-            if " " in value:
-                refused.append(f"{key} (its value has a space; ZOO_CFG_EXTRA splits on spaces)")
-            else:
-                extra.append(f"{key}={value}")
         else:
-            refused.append(key)
-    if refused:
-        raise AnsibleFilterError(f"zookeeper_container_flavor {flavor}: the image has no variable for "
-                                 f"{', '.join(refused)}. Remove these settings (zookeeper_config_extra or the "
-                                 "role variable behind them) or choose the other zookeeper_container_flavor.")
+            extra.append(f"{key}={value}")  # official only: the problems above refuse the others
     if flavor == "official":
         env["ZOO_MY_ID"] = str(my_id)
         env["ZOO_SERVERS"] = " ".join(f"server.{m['id']}={m['address']}:{m['quorum_port']}:{m['election_port']};"
@@ -171,13 +201,9 @@ def _spring_name(path):
                     for part in path).upper()
 
 
-def kafka_ui_container_env(application):
-    """kafka-ui's application.yml (a dict) as environment variables by Spring Boot's relaxed binding.
-
-    Keys of the cluster ``properties`` map keep their dots (``security.protocol`` ->
-    ``..._PROPERTIES_SECURITY_PROTOCOL``), which Spring binds back to the dotted key.
-    """
-    env = {}
+def _kafka_ui_env(application):
+    """(environment, the names two settings would both become)."""
+    env, clashes = {}, []
 
     def walk(node, path):
         if isinstance(node, dict):
@@ -190,11 +216,28 @@ def kafka_ui_container_env(application):
         elif node is not None:
             name = _spring_name(path)
             if name in env:
-                raise AnsibleFilterError(f"two kafka-ui settings both become {name}")
+                clashes.append(name)
             env[name] = render_value(node)
 
     walk(application or {}, [])
-    return env
+    return env, clashes
+
+
+def kafka_ui_container_env_problems(application):
+    """Settings of application.yml that would both become one variable, as (var, message, fix)."""
+    return [("kafka_ui_config_extra", f"two kafka-ui settings both become {name}.",
+             "keep one of them (kafka_ui_config_extra, kafka_ui_kafka_properties).")
+            for name in _kafka_ui_env(application)[1]]
+
+
+def kafka_ui_container_env(application):
+    """kafka-ui's application.yml (a dict) as environment variables by Spring Boot's relaxed binding.
+
+    Keys of the cluster ``properties`` map keep their dots (``security.protocol`` ->
+    ``..._PROPERTIES_SECURITY_PROTOCOL``), which Spring binds back to the dotted key.
+    """
+    _refuse(kafka_ui_container_env_problems(application))
+    return _kafka_ui_env(application)[0]
 
 
 _LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")

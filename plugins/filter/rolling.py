@@ -1,23 +1,20 @@
-"""Which hosts a rolling restart visits, and in which order (shared by the service roles)."""
+"""Which hosts a rolling restart visits, and in which order (the systemd_service role's skeleton)."""
 
 
-def rolling_restart_order(hosts, hostvars, role, last_mode="leader"):
-    """Hosts whose change needs a restart, in play order, with the ``last_mode`` host last.
+def rolling_restart_order(hosts, hostvars, service, last_mode="leader"):
+    """Hosts whose change needs a restart of ``service``, in play order, with the ``last_mode`` host last.
 
-    A host is restarted when a handler marked it (``<role>__restart_pending``) and the run did not just
-    start it (``<role>__start.changed``: a stopped service reads its new configuration when it starts).
-    ``<role>__mode_before.mode`` (optional) is the host's role in its cluster before the restarts,
-    e.g. a ZooKeeper leader, which goes last so leadership moves once.
+    Each host keeps one fact, ``systemd_service__state``: ``{<service>: {restart, started, mode}}``. A host
+    is restarted when a change marked it (``restart``) and the run did not just start it (``started``: a
+    stopped service reads its new configuration when it starts). ``mode`` (optional) is the host's part in
+    its cluster before the restarts, e.g. a ZooKeeper leader, which goes last so leadership moves once.
     """
     pending = []
     for host in hosts:
-        hv = hostvars[host]
-        if not hv.get(f"{role}__restart_pending"):
+        state = (hostvars[host].get("systemd_service__state") or {}).get(service) or {}
+        if not state.get("restart") or state.get("started"):
             continue
-        if (hv.get(f"{role}__start") or {}).get("changed"):
-            continue
-        mode = (hv.get(f"{role}__mode_before") or {}).get("mode", "")
-        pending.append((mode == last_mode, host))
+        pending.append((state.get("mode", "") == last_mode, host))
     return [host for _, host in sorted(pending, key=lambda item: item[0])]
 
 

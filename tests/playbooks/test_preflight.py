@@ -271,7 +271,7 @@ def test_container_mode_refuses_the_kraft_only_apache_image(tmp_path):
     out = result.stdout + result.stderr
     assert result.returncode != 0 and "unreachable=0" in out
     assert "fatal: [broker]" in out
-    assert "kafka_container_flavor apache: the apache/kafka image runs KRaft only" in out
+    assert "host broker: kafka_container_flavor: apache: the apache/kafka image runs KRaft only" in out
     assert "Set kafka_container_flavor to bitnami or confluent." in out
 
 

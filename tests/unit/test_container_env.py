@@ -237,3 +237,29 @@ def test_containers_of_two_hosts_publishing_one_port_on_one_engine_clash():
         "its own host port in zookeeper_container_published_ports."]
     other_address = env.container_port_claims(["127.0.0.2:2181:2181"], "s", "v", "local", "zk4")
     assert stack.check("zk1", zk1, {"zk4": other_address}) == []
+
+
+def test_preflight_reports_every_setting_the_image_cannot_take_at_once(plugin):
+    """Container-flavour refusals are pre-flight problems like the others: all of them, host + variable + fix."""
+    zk = plugin("action", "zookeeper_preflight")
+    container = {"deploy_mode": "container", "flavor": "bitnami",
+                 "config": {"tickTime": 2000, "globalOutstandingLimit": 1000, "fsync.warningthresholdms": 50}}
+    found = [p.render("zk1") for p in zk.check("zk1", {}, [{"host": "zk1", "id": 1, "address": "zk1",
+                                                              "client_port": 2181, "quorum_port": 2888,
+                                                              "election_port": 3888}], container=container)
+             if p.fatal and p.var == "zookeeper_config_extra"]
+    assert found == [
+        "host zk1: zookeeper_config_extra: zookeeper_container_flavor bitnami: the image has no variable for "
+        f"{key}. Fix: remove the setting (zookeeper_config_extra or the role variable behind it) or choose the "
+        "other zookeeper_container_flavor." for key in ("fsync.warningthresholdms", "globalOutstandingLimit")]
+    assert not [p for p in zk.check("zk1", {}, [], container=dict(container, deploy_mode="host")) if p.fatal
+                and p.var == "zookeeper_config_extra"]
+
+
+def test_confluent_refuses_each_property_name_it_cannot_spell(plugin):
+    env = plugin("filter", "container_env")
+    refusals = env.kafka_container_env_problems({"broker.id": 1, "my_custom.setting": 1, "other-name.x": 2,
+                                                 "heap.opts": "x"}, "confluent")
+    assert [var for var, _, _ in refusals] == ["kafka_server_properties_extra"] * 3
+    assert ["KAFKA_HEAP_OPTS" in m for _, m, _ in refusals] == [True, False, False]
+    assert env.kafka_container_env_problems({"broker.id": 1}, "confluent") == []
