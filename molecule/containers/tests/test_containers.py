@@ -313,6 +313,6 @@ def test_apache_image_is_refused_in_preflight_with_the_reason():
     result = playbook(SCENARIO, "-e", json.dumps({"kafka_container_flavor": "apache"}), timeout=600)
     out = result.stdout + result.stderr
     assert result.returncode != 0
-    assert "kafka_container_flavor apache: the apache/kafka image runs KRaft only" in out
+    assert "host local-kafka: kafka_container_flavor: apache: the apache/kafka image runs KRaft only" in out
     assert "Set kafka_container_flavor to bitnami or confluent" in out
     assert ids() == before

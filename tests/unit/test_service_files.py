@@ -1,0 +1,99 @@
+"""plugins/modules/service_files.py run as Ansible runs a module (its arguments in a JSON file)."""
+
+import grp
+import json
+import os
+import pwd
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+MODULE = ROOT / "plugins" / "modules" / "service_files.py"
+USER = pwd.getpwuid(os.getuid()).pw_name
+GROUP = grp.getgrgid(os.getgid()).gr_name
+
+
+def run(tmp_path, check=False, diff=False, **args):
+    args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
+    argfile = tmp_path / "args.json"
+    argfile.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    done = subprocess.run([sys.executable, str(MODULE), str(argfile)], capture_output=True, text=True, timeout=60)
+    result = json.loads(done.stdout)
+    return result, done.stdout
+
+
+@pytest.fixture()
+def layout(tmp_path):
+    root = tmp_path / "srv"
+    return {
+        "directories": [{"path": str(root / "etc"), "owner": USER, "group": GROUP, "mode": "0750"},
+                        {"path": str(root / "data"), "owner": USER, "group": GROUP, "mode": "0700"}],
+        "links": [{"path": str(root / "current"), "src": str(root / "etc")}],
+        "files": [{"path": str(root / "etc" / "app.properties"), "content": "a=1\n", "owner": USER,
+                   "group": GROUP, "mode": "0640"}],
+    }
+
+
+def test_creates_everything_then_changes_nothing(tmp_path, layout):
+    first, _ = run(tmp_path, **layout)
+    assert first["changed"] and len(first["changed_paths"]) == 4
+    root = tmp_path / "srv"
+    assert stat.S_IMODE((root / "etc").stat().st_mode) == 0o750
+    assert stat.S_IMODE((root / "data").stat().st_mode) == 0o700
+    assert os.readlink(root / "current") == str(root / "etc")
+    assert (root / "etc" / "app.properties").read_text() == "a=1\n"
+    assert stat.S_IMODE((root / "etc" / "app.properties").stat().st_mode) == 0o640
+    again, _ = run(tmp_path, **layout)
+    assert again["changed"] is False and again["changed_paths"] == []
+
+
+def test_rewrites_only_what_differs_and_fixes_modes(tmp_path, layout):
+    run(tmp_path, **layout)
+    root = tmp_path / "srv"
+    (root / "data" / "keep.log").write_text("records")  # a directory's content is never touched
+    os.chmod(root / "data", 0o777)
+    layout["files"][0]["content"] = "a=2\n"
+    result, _ = run(tmp_path, diff=True, **layout)
+    assert sorted(result["changed_paths"]) == sorted([str(root / "data"), str(root / "etc" / "app.properties")])
+    assert (root / "etc" / "app.properties").read_text() == "a=2\n"
+    assert (root / "data" / "keep.log").read_text() == "records"
+    assert stat.S_IMODE((root / "data").stat().st_mode) == 0o700
+    assert result["diff"] == [{"before_header": str(root / "etc" / "app.properties"),
+                               "after_header": str(root / "etc" / "app.properties"),
+                               "before": "a=1\n", "after": "a=2\n"}]
+
+
+def test_repoints_a_link(tmp_path, layout):
+    run(tmp_path, **layout)
+    layout["links"][0]["src"] = str(tmp_path / "srv" / "data")
+    result, _ = run(tmp_path, **layout)
+    assert result["changed_paths"] == [str(tmp_path / "srv" / "current")]
+    assert os.readlink(tmp_path / "srv" / "current") == str(tmp_path / "srv" / "data")
+
+
+def test_secret_content_is_never_shown(tmp_path, layout):
+    run(tmp_path, **layout)
+    secret = {"path": str(tmp_path / "srv" / "etc" / "jaas.conf"), "content": "password=\"hunter2-xyz\"\n",
+              "owner": USER, "group": GROUP, "mode": "0640"}
+    result, raw = run(tmp_path, diff=True, secret_files=[secret], directories=layout["directories"])
+    assert result["changed_paths"] == [secret["path"]]
+    assert "hunter2-xyz" not in raw
+    assert (tmp_path / "srv" / "etc" / "jaas.conf").read_text() == secret["content"]
+
+
+def test_check_mode_changes_nothing(tmp_path, layout):
+    result, _ = run(tmp_path, check=True, **layout)
+    assert result["changed"] and len(result["changed_paths"]) == 4
+    assert not (tmp_path / "srv").exists()
+
+
+def test_refuses_to_replace_a_file_with_a_directory(tmp_path, layout):
+    (tmp_path / "srv").mkdir()
+    (tmp_path / "srv" / "etc").write_text("not a directory")
+    result, _ = run(tmp_path, **layout)
+    assert result["failed"] and "is not a directory" in result["msg"]
+    assert (tmp_path / "srv" / "etc").read_text() == "not a directory"
