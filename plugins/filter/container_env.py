@@ -319,6 +319,13 @@ def container_volumes(paths, prefix):
     return volumes
 
 
+def container_foreign_volumes(volumes, layout):
+    """The volumes (docker_host_info's verbose entries) labelled ``kafka-stack.layout`` for another layout
+    than ``layout``: another image flavour's files. Volumes without the label are taken as this layout's."""
+    return [volume for volume in volumes or []
+            if (volume.get("Labels") or {}).get("kafka-stack.layout", layout) != layout]
+
+
 class FilterModule:
     """Container-mode environment filters."""
 
@@ -333,4 +340,5 @@ class FilterModule:
             "container_volumes": container_volumes,
             "container_env_strings": container_env_strings,
             "container_port_claims": container_port_claims,
+            "container_foreign_volumes": container_foreign_volumes,
         }

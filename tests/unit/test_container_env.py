@@ -263,3 +263,12 @@ def test_confluent_refuses_each_property_name_it_cannot_spell(plugin):
     assert [var for var, _, _ in refusals] == ["kafka_server_properties_extra"] * 3
     assert ["KAFKA_HEAP_OPTS" in m for _, m, _ in refusals] == [True, False, False]
     assert env.kafka_container_env_problems({"broker.id": 1}, "confluent") == []
+
+
+def test_volumes_of_another_image_layout_are_told_apart(plugin):
+    env = plugin("filter", "container_env")
+    volumes = [{"Name": "kafka-data", "Labels": {"kafka-stack.layout": "kafka bitnami"}},
+               {"Name": "zk-data", "Labels": {"kafka-stack.layout": "kafka confluent"}},
+               {"Name": "old", "Labels": None}, {"Name": "bare"}]
+    assert [v["Name"] for v in env.container_foreign_volumes(volumes, "kafka confluent")] == ["kafka-data"]
+    assert env.container_foreign_volumes(volumes, "kafka bitnami") == [volumes[1]]
