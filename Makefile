@@ -27,7 +27,7 @@ help:
 	@echo "make demo-check run the commands make demo prints (kcat, Kafka's console tools, kafka-ui API)"
 	@echo "make demo-down  remove the local lab"
 	@echo "make test       lint + unit tests + every Molecule scenario ($(SCENARIOS))"
-	@echo "make bench      cold converge, no-op re-run and fact-gathering floor of the local stack"
+	@echo "make bench      cold converge, no-op re-runs and fact-gathering floor of the local stack, both modes"
 	@echo "make lint       yamllint + ansible-lint (production profile) + ansible-galaxy collection build"
 	@echo "make unit       Python unit tests of the plugins"
 	@echo "make molecule-<scenario>   one scenario, e.g. make molecule-zookeeper-ensemble"
