@@ -18,8 +18,19 @@ def rolling_restart_order(hosts, hostvars, service, last_mode="leader"):
     return [host for _, host in sorted(pending, key=lambda item: item[0])]
 
 
+def service_mark(state, service, **flags):
+    """``state`` (``systemd_service__state``) with the given flags of ``service`` raised: a flag already
+    set stays set until the restart clears it, so several changes of one run add up to one restart."""
+    state = dict(state or {})
+    marks = dict(state.get(service) or {})
+    for flag, raised in flags.items():
+        marks[flag] = bool(marks.get(flag)) or bool(raised)
+    state[service] = marks
+    return state
+
+
 class FilterModule:
     """Rolling-restart filters."""
 
     def filters(self):
-        return {"rolling_restart_order": rolling_restart_order}
+        return {"rolling_restart_order": rolling_restart_order, "service_mark": service_mark}

@@ -31,10 +31,11 @@ def role_defaults(role):
     return yaml.safe_load((ROLES / role / "defaults" / "main.yml").read_text()) or {}
 
 
-def _trusted(defaults):
-    """Role defaults as Ansible loads them: their templates may be rendered."""
+@functools.lru_cache(maxsize=None)
+def _trusted_defaults(role):
+    """The role's defaults as Ansible loads them: their templates may be rendered (once per role)."""
     return {key: trust_as_template(value) if isinstance(value, str) and "{{" in value else value
-            for key, value in defaults.items()}
+            for key, value in role_defaults(role).items()}
 
 
 def _inventory_vars(hostvars, host):
@@ -55,7 +56,7 @@ class Host:
         self._inventory = _inventory_vars(hostvars, host)
         self._defaults = role_defaults(role)
         self._templar = Templar(loader=DataLoader(),
-                                variables=ChainMap(self._inventory, _trusted(self._defaults)))
+                                variables=ChainMap(self._inventory, _trusted_defaults(role)))
 
     def __getitem__(self, var):
         if var not in self._inventory and var not in self._defaults:

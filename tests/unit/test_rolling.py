@@ -29,3 +29,14 @@ def test_two_services_on_one_host_keep_their_own_marks():
                 "h2": state(kafka={"restart": True, "mode": "broker"}, zookeeper={"restart": True})}
     assert rolling.rolling_restart_order(list(hostvars), hostvars, "kafka", "controller") == ["h2", "h1"]
     assert rolling.rolling_restart_order(list(hostvars), hostvars, "zookeeper") == ["h2"]
+
+
+def test_marks_add_up_until_the_restart_clears_them():
+    marked = rolling.service_mark({}, "kafka", restart=True, reload=False)
+    assert marked == {"kafka": {"restart": True, "reload": False}}
+    again = rolling.service_mark(marked, "kafka", restart=False, reload=True)
+    assert again == {"kafka": {"restart": True, "reload": True}}  # a later unchanged step keeps the mark
+    both = rolling.service_mark(dict(again, zookeeper={"restart": False, "mode": "leader"}), "zookeeper",
+                                restart=True)
+    assert both["zookeeper"] == {"restart": True, "mode": "leader"} and both["kafka"] == again["kafka"]
+    assert marked == {"kafka": {"restart": True, "reload": False}}  # the input is not changed
