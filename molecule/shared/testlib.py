@@ -264,3 +264,27 @@ def broker_refused_login(name, since, mechanism="SCRAM-SHA-512"):
         return [line for line in broker_log_since(name, since).splitlines()
                 if "Failed authentication with" in line and f"{SCRAM_REFUSED} {mechanism}" in line]
     return wait_for(logged, timeout=30, what=f"the broker's log to record the refused {mechanism} login")
+
+
+class AckedProducer:
+    """An idempotent acks=all kafka-python producer that keeps what the brokers acknowledged and what failed:
+    ``send(values)`` paces the sends (``pause`` seconds apart) and waits for every answer."""
+
+    def __init__(self, bootstrap, topic, **security):
+        from kafka import KafkaProducer
+
+        self.topic, self.acked, self.failed = topic, [], []
+        self.producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
+                                      retries=2147483647, request_timeout_ms=15000, delivery_timeout_ms=120000,
+                                      max_block_ms=60000, **security)
+
+    def send(self, values, pause=0.01):
+        for value in values:
+            future = self.producer.send(self.topic, value.encode())
+            future.add_callback(lambda _, v=value: self.acked.append(v))
+            future.add_errback(lambda error, v=value: self.failed.append((v, repr(error))))
+            time.sleep(pause)
+        self.producer.flush(timeout=120)
+
+    def close(self):
+        self.producer.close()

@@ -8,7 +8,8 @@ listener properties Kafka reads, in the order given, and merges them with the ot
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.kafka_stack.core.plugins.plugin_utils.render import (
-    LOGIN_MODULES, jaas_config, render_value)
+    LOGIN_MODULES, TLS_PROTOCOLS, jaas_config, render_value)
+from ansible_collections.kafka_stack.core.plugins.plugin_utils.upgrade import protocol_plan
 
 
 def _endpoint(host, port):
@@ -138,6 +139,54 @@ def kafka_port_claims(listeners):
             for listener in listeners or [] if isinstance(listener, dict)]
 
 
+def kafka_inter_broker_client_properties(listeners, inter_broker_listener_name, username="", password="", tls=None):
+    """Client properties of the broker's own login on the inter-broker listener, for Kafka's tools run by
+    the role (the replication gate between two restarts): the listener's protocol, its inter-broker SASL
+    mechanism with the brokers' user, and for TLS the CA (and the broker's keystore, for listeners that
+    require client certificates)."""
+    listener = next((item for item in listeners or [] if item.get("name") == inter_broker_listener_name), None)
+    if listener is None:
+        raise AnsibleFilterError(f"inter-broker listener {inter_broker_listener_name} is not in kafka_listeners")
+    protocol = str(listener.get("protocol", "PLAINTEXT"))
+    props = {"security.protocol": protocol}
+    if protocol.startswith("SASL_"):
+        mechanisms = [str(item) for item in listener.get("sasl_mechanisms") or []]
+        mechanism = str(listener.get("inter_broker_mechanism") or (mechanisms[0] if mechanisms else "PLAIN"))
+        props["sasl.mechanism"] = mechanism
+        props["sasl.jaas.config"] = jaas_config(mechanism, {"username": username, "password": password},
+                                                for_properties=True)
+    if protocol in TLS_PROTOCOLS:
+        tls = tls or {}
+        props["ssl.truststore.type"] = "PEM"
+        props["ssl.truststore.location"] = tls.get("truststore_location", "")
+        if listener.get("ssl_client_auth") in ("required", "requested"):
+            props["ssl.keystore.type"] = tls.get("keystore_type", "PKCS12")
+            props["ssl.keystore.location"] = tls.get("keystore_location", "")
+            if tls.get("keystore_type", "PKCS12") != "PEM":
+                props["ssl.keystore.password"] = tls.get("keystore_password", "")
+    return props
+
+
+def kafka_listener_endpoint(advertised, name):
+    """``host:port`` of listener ``name`` in an ``advertised.listeners`` value (``NAME://host:port,...``)."""
+    for entry in str(advertised or "").split(","):
+        listener, sep, address = entry.strip().partition("://")
+        if sep and listener == name:
+            return address
+    raise AnsibleFilterError(f"listener {name} is not advertised in '{advertised}'")
+
+
+def kafka_protocol_plan(target_version, requested, states, host):
+    """The inter-broker protocol of this run (plugins/plugin_utils/upgrade.py) with its problems rendered
+    in the pre-flight's form; a problem of no particular broker names ``host``. ``states``: the registered
+    results of kafka_broker_state looped over the brokers (each with its ``item``), or ``{host: state}``."""
+    if isinstance(states, list):
+        states = {result["item"]: result for result in states}
+    plan = protocol_plan(target_version, requested, states)
+    plan["problems"] = [problem.render(name or host) for name, problem in plan["problems"]]
+    return plan
+
+
 class FilterModule:
     """Kafka filters."""
 
@@ -148,4 +197,7 @@ class FilterModule:
             "kafka_server_properties": kafka_server_properties,
             "kafka_brokers": kafka_brokers,
             "kafka_port_claims": kafka_port_claims,
+            "kafka_inter_broker_client_properties": kafka_inter_broker_client_properties,
+            "kafka_protocol_plan": kafka_protocol_plan,
+            "kafka_listener_endpoint": kafka_listener_endpoint,
         }

@@ -6,8 +6,8 @@ module: service_files
 short_description: Ensure a service's directories, symlinks and file contents in one call
 description:
   - What a service's configuration step needs on the host, checked and fixed in one module call instead
-    of one C(file), C(template) or C(copy) task (two round trips each) per path: directories (created when
-    missing, never emptied or removed), symbolic links, and files whose content the controller rendered.
+    of one C(file), C(template) or C(copy) task (two round trips each) per path, for directories (created
+    when missing, never emptied or removed), symbolic links, and files whose content the controller rendered.
   - Ownership and modes are set as given, also on existing paths. Files are replaced atomically, in their
     own directory, only when their content differs.
   - Supports check mode and diff mode; the content of O(secret_files) never appears in a diff, the result

@@ -3,28 +3,31 @@ records replicated (RF 3, min.insync.replicas 2) and kept across a rolling resta
 """
 
 import json
+import re
 import threading
 import time
 import uuid
 
 import pytest
-from kafka import KafkaAdminClient, KafkaProducer
+from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kazoo.client import KazooClient
 from kazoo.exceptions import AuthFailedError, NoAuthError
 from kazoo.security import ACL, CREATOR_ALL_ACL, Id, Permissions
 
 import kafka_client
-from testlib import client_container, restart_order_after_change, runner, saved_before_change, wait_for
+from testlib import (AckedProducer, client_container, playbook, restart_order_after_change, runner, saved_before_change,
+                     wait_for)
 
 testinfra_hosts = ["kc-broker1"]  # cluster-wide tests: run once
 BROKERS = {1: ("kc-broker1", 29094), 2: ("kc-broker2", 29095), 3: ("kc-broker3", 29096)}
 BOOTSTRAP = ",".join(f"localhost:{port}" for _, port in BROKERS.values())
+ZK = "127.0.0.1:22381"
 
 
 @pytest.fixture(scope="module")
 def registrations():
-    zk = KazooClient(hosts="127.0.0.1:22381")
+    zk = KazooClient(hosts=ZK)
     zk.start(timeout=30)
     try:
         return {int(i): json.loads(zk.get(f"/brokers/ids/{i}")[0]) for i in zk.get_children("/brokers/ids")}
@@ -90,51 +93,162 @@ def under_replicated():
     return result.stdout.strip()
 
 
-def test_acks_all_producer_loses_nothing_while_a_broker_is_stopped():
-    topic = f"rf3-{uuid.uuid4().hex[:8]}"
+def rf3_topic(prefix):
+    topic = f"{prefix}-{uuid.uuid4().hex[:8]}"
     admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP)
     try:
         admin.create_topics([NewTopic(topic, 3, 3, topic_configs={"min.insync.replicas": "2"})])
     finally:
         admin.close()
-    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", enable_idempotence=True,
-                             request_timeout_ms=15000, delivery_timeout_ms=120000, max_block_ms=60000)
-    acked, failed, lock = [], [], threading.Lock()
+    return topic
 
-    def send(n):
-        value = f"{topic}-{n}"
-        future = producer.send(topic, value.encode())
-        future.add_callback(lambda _, v=value: acked.append(v))
-        future.add_errback(lambda error, v=value: failed.append((v, repr(error))))
 
-    def produce(numbers):
-        for n in numbers:
-            with lock:
-                send(n)
-            time.sleep(0.01)
-        producer.flush(timeout=120)
-
-    stopped = runner().get_host("kc-broker2")
-    try:
-        produce(range(0, 300))
-        assert stopped.run("systemctl stop kafka").rc == 0
-        produce(range(300, 600))
-        during = [v for v in acked if int(v.rsplit("-", 1)[1]) >= 300]
-        assert len(during) == 300, f"{len(during)} of 300 records acknowledged with broker 2 stopped; failed: {failed[:3]}"
-    finally:
-        assert stopped.run("systemctl start kafka").rc == 0
-    produce(range(600, 900))
-    producer.close()
-    assert not failed, failed[:5]
+def assert_every_acknowledged_record_read_once(producer, expected):
+    assert not producer.failed, producer.failed[:5]
+    assert len(producer.acked) == expected, f"{len(producer.acked)} of {expected} acknowledged"
     wait_for(lambda: under_replicated() == "", timeout=180, interval=5,
-             what="no under-replicated partition after broker 2 is back")
-    read = kafka_client.read_all(BOOTSTRAP, topic, f"{topic}-check", len(acked), timeout=120)
-    assert sorted(read) == sorted(acked) and len(acked) == 900
+             what="no under-replicated partition once every broker is back")
+    read = kafka_client.read_all(BOOTSTRAP, producer.topic, f"{producer.topic}-check", expected, timeout=120)
+    assert sorted(read) == sorted(producer.acked)
     assert len(set(read)) == len(read), "duplicates despite the idempotent producer"
 
 
+def test_acks_all_producer_loses_nothing_while_a_broker_is_stopped():
+    producer = AckedProducer(BOOTSTRAP, rf3_topic("rf3"))
+    stopped = runner().get_host("kc-broker2")
+    try:
+        producer.send(f"{producer.topic}-{n}" for n in range(0, 300))
+        assert stopped.run("systemctl stop kafka").rc == 0
+        producer.send(f"{producer.topic}-{n}" for n in range(300, 600))
+        during = [v for v in producer.acked if int(v.rsplit("-", 1)[1]) >= 300]
+        assert len(during) == 300, f"{len(during)} of 300 records acknowledged with broker 2 stopped"
+    finally:
+        assert stopped.run("systemctl start kafka").rc == 0
+    producer.send(f"{producer.topic}-{n}" for n in range(600, 900))
+    producer.close()
+    assert_every_acknowledged_record_read_once(producer, 900)
+
+
+def test_kill_9_of_a_broker_under_acks_all_load_loses_nothing():
+    """SIGKILL (no clean shutdown, no leadership hand-over) while records flow; systemd starts it again
+    (Restart=on-failure)."""
+    producer = AckedProducer(BOOTSTRAP, rf3_topic("kill9"))
+    killed = runner().get_host("kc-broker3")
+    before = killed.check_output("systemctl show -P NRestarts kafka")
+    sender = threading.Thread(target=producer.send, args=([f"{producer.topic}-{n}" for n in range(900)], 0.02))
+    sender.start()
+    time.sleep(6)  # about 300 records in
+    assert killed.run("systemctl kill --signal=KILL kafka").rc == 0
+    sender.join(timeout=300)
+    producer.close()
+    wait_for(lambda: killed.check_output("systemctl show -P NRestarts kafka") != before, timeout=60,
+             what="systemd to start the killed broker again")
+    # Its first start may stop again while ZooKeeper still holds the killed process's registration (until
+    # that session expires); systemd starts it again. Back in every ISR is what counts.
+    assert_every_acknowledged_record_read_once(producer, 900)
+    assert killed.service("kafka").is_running
+
+
+def controller_id():
+    zk = KazooClient(hosts=ZK)
+    zk.start(timeout=30)
+    try:
+        return json.loads(zk.get("/controller")[0])["brokerid"] if zk.exists("/controller") else None
+    finally:
+        zk.stop()
+
+
+def test_losing_the_controllers_host_elects_another_and_traffic_goes_on():
+    """The active controller's container is frozen (docker pause: the host stops answering, nothing is closed);
+    its ZooKeeper session expires, another broker becomes controller, and acks=all records keep flowing."""
+    import docker
+
+    lost = controller_id()
+    container = docker.from_env().containers.get(BROKERS[lost][0])
+    producer = AckedProducer(",".join(f"localhost:{port}" for bid, (_, port) in BROKERS.items() if bid != lost),
+                             rf3_topic("ctl"))
+    producer.send(f"{producer.topic}-{n}" for n in range(0, 200))
+    container.pause()
+    try:
+        elected = wait_for(lambda: controller_id() not in (None, lost) and controller_id(), timeout=90, interval=2,
+                           what=f"a controller other than broker {lost}")
+        assert elected != lost
+        producer.send(f"{producer.topic}-{n}" for n in range(200, 500))
+        during = [v for v in producer.acked if int(v.rsplit("-", 1)[1]) >= 200]
+        assert len(during) == 300, f"{len(during)} of 300 acknowledged without broker {lost}; {producer.failed[:3]}"
+    finally:
+        container.unpause()
+    producer.send(f"{producer.topic}-{n}" for n in range(500, 600))
+    producer.close()
+    assert_every_acknowledged_record_read_once(producer, 600)
+
+
+def started_at(name):
+    return int(runner().get_host(name).check_output("systemctl show -P ActiveEnterTimestampMonotonic kafka"))
+
+
+def test_rolling_restart_playbook_restarts_every_broker_with_the_gates_controller_last():
+    """Nothing changed, yet playbooks/rolling_restart.yml restarts each broker once, the controller last, each
+    gated on full replication before it goes down and on its ISRs after it is back."""
+    controller = BROKERS[controller_id()][0]
+    before = {name: started_at(name) for name, _ in BROKERS.values()}
+    began = time.monotonic()
+    result = playbook("playbooks/rolling_restart.yml", "-e", "rolling_restart_component=kafka")
+    took = time.monotonic() - began
+    assert result.returncode == 0, result.stdout[-4000:]
+    after = {name: started_at(name) for name in before}
+    assert all(after[name] > before[name] for name in before), (before, after)
+    assert max(after, key=after.get) == controller
+    for broker_id in BROKERS:
+        assert f"Wait until broker {broker_id} is back in every ISR and nothing is under-replicated" in result.stdout
+        assert f"Wait until every partition is fully replicated before broker {broker_id} goes down" in result.stdout
+    print(f"rolling restart of 3 brokers: {took:.0f}s")
+    assert under_replicated() == ""
+
+
+def test_rolling_restart_stops_before_a_broker_when_replication_is_short():
+    """Broker 3 is down, so its partitions lack a replica: the restart of brokers 1 and 2 must not start.
+    The play fails within the gate's timeout naming the partitions, prints the journal and restarts nobody."""
+    down = runner().get_host("kc-broker3")
+    before = {name: started_at(name) for name in ("kc-broker1", "kc-broker2")}
+    assert down.run("systemctl stop kafka").rc == 0
+    try:
+        wait_for(lambda: under_replicated() != "", timeout=60, interval=3, what="partitions short of broker 3")
+        result = playbook("playbooks/rolling_restart.yml", "--limit", "kc-broker1,kc-broker2,kc-zk",
+                          "-e", "rolling_restart_component=kafka", "-e", "kafka_restart_gate_timeout=20")
+    finally:
+        assert down.run("systemctl start kafka").rc == 0
+    output = result.stdout + result.stderr  # ansible-core 2.19 prints a task's error on stderr
+    assert result.returncode != 0, output[-3000:]
+    assert "under-replicated or without a leader" in output, output[-3000:]
+    assert re.search(r"under-replicated or without a leader: (\S+-\d+)", output), output[-3000:]
+    assert "the rolling restart stopped here: the hosts after it were left untouched" in output
+    assert "Last 60 lines of `journalctl -u kafka`" in output
+    assert {name: started_at(name) for name in before} == before, "a broker was restarted despite the gate"
+    wait_for(lambda: under_replicated() == "", timeout=180, interval=5, what="broker 3 back in every ISR")
+
+
+def test_health_check_names_a_read_only_log_dir_instead_of_timing_out():
+    """Broker 3's log dir becomes read-only (a bind mount remounted ro, as a failing disk does): the health
+    check (converge --tags kafka_verify) fails at once with the directory and the reason."""
+    node = runner().get_host("kc-broker3")
+    data = "/var/lib/kafka/data"
+    assert node.run(f"mount --bind {data} {data} && mount -o remount,bind,ro {data}").rc == 0
+    try:
+        began = time.monotonic()
+        result = playbook("molecule/kafka-cluster/converge.yml", "--limit", "kc-broker3", "--tags", "kafka_verify")
+        took = time.monotonic() - began
+    finally:
+        assert node.run(f"umount {data}").rc == 0
+        node.run("systemctl reset-failed kafka; systemctl start kafka")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-3000:]
+    assert f"{data}: read-only file system" in output, output[-3000:]
+    assert took < 120, f"the health check took {took:.0f}s: it waited instead of naming the log dir"
+    wait_for(lambda: under_replicated() == "", timeout=180, interval=5, what="broker 3 back in every ISR")
+
+
 # ZooKeeper authentication: real ZooKeeper enforces it; the brokers log in as "kafka" (SASL DIGEST-MD5).
-ZK = "127.0.0.1:22381"
 OPS = {"mechanism": "DIGEST-MD5", "username": "ops", "password": "kc-test-only-ops-pw"}  # the scenario's test user
 
 

@@ -1,0 +1,277 @@
+"""An in-place upgrade under load: playbooks/upgrade.yml takes the stack from the releases vars/versions.yml
+starts from to the ones it upgrades to while an acks=all idempotent producer and a consumer group work.
+No acknowledged record is lost or duplicated, offsets, topics, SCRAM users and the cluster id are kept,
+every broker ends on the new release and protocol (pinned during the first roll, bumped in the second),
+ZooKeeper and kafka-ui on theirs, and a second run changes nothing.
+"""
+
+import json
+import os
+import re
+import threading
+import time
+import uuid
+
+import pytest
+import yaml
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kazoo.client import KazooClient
+
+import kafka_client
+from testlib import in_container, playbook, wait_for
+
+testinfra_hosts = ["up-1"]  # cluster-wide tests: run once
+HOSTS = ["up-1", "up-2", "up-3"]
+BOOTSTRAP = "localhost:29191,localhost:29192,localhost:29193"
+APP = {"security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "SCRAM-SHA-512", "sasl_plain_username": "app",
+       "sasl_plain_password": "up-test-only-app-pw"}  # the scenario's test-only user
+AUDIT = dict(APP, sasl_plain_username="audit", sasl_plain_password="up-test-only-audit-pw")
+TOPIC, BEFORE = "upgrade-load", 200
+LOAD_MAX = 30000  # records; the producer sends one each 20 ms while the upgrade runs, never more than this
+with open(os.path.join(os.path.dirname(__file__), "..", "vars", "versions.yml")) as _versions:
+    VERSIONS = yaml.safe_load(_versions)
+OLD, NEW = VERSIONS["upgrade_from"], VERSIONS["upgrade_to"]
+
+
+def line(version):
+    return ".".join(version.split(".")[:2])
+
+
+def recap(output):
+    """{host: changed count} from ansible-playbook's PLAY RECAP."""
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)", output, re.M)}
+
+
+def running_kafka_version(name):
+    """The version of the broker jar the running kafka process has open."""
+    code, out, err = in_container(name, ["bash", "-c", "ls -l /proc/$(systemctl show -P MainPID kafka)/fd"])
+    assert code == 0, err
+    found = re.findall(r"/kafka_2\.13-(\d+\.\d+\.\d+)\.jar$", out, re.M)
+    return sorted(set(found))
+
+
+def zookeeper_srvr(name):
+    code, out, err = in_container(name, ["python3", "-c", (
+        "import socket; s = socket.create_connection(('127.0.0.1', 2181), 5); s.sendall(b'srvr'); "
+        "print(b''.join(iter(lambda: s.recv(4096), b'')).decode())")])
+    assert code == 0, err
+    return dict(item.split(": ", 1) for item in out.splitlines() if ": " in item)
+
+
+def scram_users():
+    code, out, err = in_container("up-1", ["/opt/kafka/bin/kafka-configs.sh", "--bootstrap-server", "up-1:9092",
+                                           "--describe", "--entity-type", "users"],
+                                  environment={"KAFKA_HEAP_OPTS": "-Xmx256m"})
+    assert code == 0, err[-2000:]
+    return sorted(re.findall(r"user-principal '([^']+)' are (SCRAM-SHA-512)", out))
+
+
+def snapshot():
+    """What must survive the upgrade: topics and partition counts, the idle group's offsets, the cluster id
+    (ZooKeeper's and every broker's meta.properties), the SCRAM users."""
+    admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP, **APP)
+    try:
+        topics = {item["topic"]: len(item["partitions"]) for item in admin.describe_topics()}
+        offsets = {f"{tp.topic}-{tp.partition}": meta.offset
+                   for tp, meta in admin.list_consumer_group_offsets("idle").items()}
+    finally:
+        admin.close()
+    zk = KazooClient(hosts="127.0.0.1:22481")
+    zk.start(timeout=30)
+    try:
+        cluster_id = json.loads(zk.get("/cluster/id")[0])["id"]
+    finally:
+        zk.stop()
+    meta = {}
+    for name in HOSTS:
+        code, out, _ = in_container(name, ["cat", "/var/lib/kafka/data/meta.properties"])
+        meta[name] = dict(item.split("=", 1) for item in out.splitlines() if "=" in item and item[0] != "#")["cluster.id"]
+    return {"topics": topics, "offsets": offsets, "cluster_id": cluster_id, "meta": meta, "users": scram_users()}
+
+
+class Load:
+    """An idempotent acks=all producer (one record each 20 ms, at most LOAD_MAX) and a consumer group "live"
+    that commits after every poll, both running until stopped."""
+
+    def __init__(self):
+        self.acked, self.failed, self.read = [], [], []
+        self.stop_producing, self.stop_consuming = threading.Event(), threading.Event()
+        self.producer = KafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", enable_idempotence=True,
+                                      retries=2147483647, request_timeout_ms=15000, delivery_timeout_ms=120000,
+                                      max_block_ms=60000, **APP)
+        self.threads = [threading.Thread(target=self._produce, daemon=True),
+                        threading.Thread(target=self._consume, daemon=True)]
+
+    def _produce(self):
+        for n in range(LOAD_MAX):
+            if self.stop_producing.is_set():
+                break
+            value = f"load-{n}"
+            future = self.producer.send(TOPIC, value.encode())
+            future.add_callback(lambda _, v=value: self.acked.append(v))
+            future.add_errback(lambda error, v=value: self.failed.append((v, repr(error))))
+            time.sleep(0.02)
+        self.producer.flush(timeout=120)
+
+    def _consume(self):
+        consumer = KafkaConsumer(TOPIC, group_id="live", bootstrap_servers=BOOTSTRAP, auto_offset_reset="earliest",
+                                 enable_auto_commit=False, **APP)
+        try:
+            while not self.stop_consuming.is_set():
+                batch = consumer.poll(timeout_ms=1000)
+                for records in batch.values():
+                    self.read.extend(record.value.decode() for record in records)
+                if batch:
+                    try:
+                        consumer.commit()
+                    except Exception:  # a rebalance during a broker restart: the next poll re-reads, at least once
+                        pass
+        finally:
+            consumer.close()
+
+    def start(self):
+        for thread in self.threads:
+            thread.start()
+
+    def stop(self):
+        self.stop_producing.set()
+        self.threads[0].join(timeout=180)
+        self.producer.close()
+        wanted = set(self.acked)
+        wait_for(lambda: wanted <= set(self.read), timeout=180, interval=2,
+                 what="the live group to read every acknowledged record")
+        self.stop_consuming.set()
+        self.threads[1].join(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def upgraded():
+    """The upgrade under load, once for the module's tests."""
+    admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP, **APP)
+    try:
+        admin.create_topics([NewTopic(TOPIC, 3, 3, topic_configs={"min.insync.replicas": "2"})])
+    finally:
+        admin.close()
+    before_values = kafka_client.produce_many(BOOTSTRAP, TOPIC, BEFORE, "before", **APP)
+    assert len(before_values) == BEFORE
+    idle_read = kafka_client.read_all(BOOTSTRAP, TOPIC, "idle", 120, **APP)
+    assert len(idle_read) == 120
+    before = snapshot()
+    brokers_before = {name: running_kafka_version(name) for name in HOSTS}
+
+    load = Load()
+    load.start()
+    started = time.monotonic()
+    first = playbook("molecule/upgrade/upgrade.yml", timeout=2400)
+    upgrade_seconds = time.monotonic() - started
+    time.sleep(5)  # traffic on the upgraded cluster too
+    load.stop()
+    assert first.returncode == 0, first.stdout[-6000:] + first.stderr[-2000:]
+
+    started = time.monotonic()
+    second = playbook("molecule/upgrade/upgrade.yml", timeout=1200)
+    rerun_seconds = time.monotonic() - started
+    assert second.returncode == 0, second.stdout[-6000:] + second.stderr[-2000:]
+    result = {"before": before, "after": snapshot(), "brokers_before": brokers_before, "load": load,
+              "before_values": before_values, "first": first.stdout, "second": second.stdout,
+              "upgrade_seconds": round(upgrade_seconds), "rerun_seconds": round(rerun_seconds)}
+    with open(os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "upgrade-figures.json"), "w") as figures:
+        json.dump({"upgrade_seconds": result["upgrade_seconds"], "rerun_seconds": result["rerun_seconds"],
+                   "acknowledged": len(load.acked), "failed": len(load.failed), "live_read": len(load.read),
+                   "live_distinct": len(set(load.read))}, figures)
+    return result
+
+
+def test_the_cluster_started_on_the_old_releases(upgraded):
+    assert upgraded["brokers_before"] == {name: [OLD["kafka_version"]] for name in HOSTS}
+
+
+def test_no_acknowledged_record_lost_or_duplicated(upgraded):
+    load = upgraded["load"]
+    assert not load.failed, load.failed[:5]
+    assert len(load.acked) > 100, f"only {len(load.acked)} records acknowledged during the upgrade"
+    expected = upgraded["before_values"] + load.acked
+    read = kafka_client.read_all(BOOTSTRAP, TOPIC, f"check-{uuid.uuid4().hex[:6]}", len(expected), timeout=180, **APP)
+    assert sorted(read) == sorted(expected), (len(read), len(expected), sorted(set(expected) - set(read))[:5])
+    assert len(set(read)) == len(read), "a record was written twice despite the idempotent producer"
+
+
+def test_the_live_consumer_group_read_everything_and_kept_its_position(upgraded):
+    load = upgraded["load"]
+    assert set(load.acked) | set(upgraded["before_values"]) == set(load.read)
+    admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP, **APP)
+    try:
+        committed = sum(meta.offset for meta in admin.list_consumer_group_offsets("live").values())
+    finally:
+        admin.close()
+    assert committed == BEFORE + len(load.acked)
+
+
+def test_offsets_topics_users_and_cluster_id_kept(upgraded):
+    before, after = upgraded["before"], upgraded["after"]
+    assert before["offsets"] and after["offsets"] == before["offsets"]
+    assert sum(before["offsets"].values()) == 120
+    for topic, partitions in before["topics"].items():
+        assert after["topics"].get(topic) == partitions, topic
+    assert after["cluster_id"] == before["cluster_id"]
+    assert set(after["meta"].values()) == {before["cluster_id"]}
+    assert after["users"] == before["users"] == [("app", "SCRAM-SHA-512"), ("audit", "SCRAM-SHA-512")]
+    kafka_client.produce(BOOTSTRAP, f"audit-{uuid.uuid4().hex[:6]}", "still logs in", **AUDIT)
+
+
+@pytest.mark.parametrize("name", HOSTS)
+def test_every_broker_runs_the_new_release_and_protocol(upgraded, name):
+    assert running_kafka_version(name) == [NEW["kafka_version"]]
+    code, out, _ = in_container(name, ["cat", "/etc/kafka/server.properties"])
+    assert f"inter.broker.protocol.version={line(NEW['kafka_version'])}\n" in out
+    code, journal, _ = in_container(name, ["journalctl", "--unit", "kafka", "--no-pager", "--output", "cat"])
+    spoken = re.findall(r"inter\.broker\.protocol\.version = (\S+)", journal)
+    assert spoken and spoken[-1].startswith(line(NEW["kafka_version"]) + "-IV"), spoken[-3:]
+
+
+def broker_starts(name):
+    """Each start of the broker in its journal: (the protocol line it spoke, the release it ran), from its
+    KafkaConfig dump and AppInfoParser's version line."""
+    code, journal, err = in_container(name, ["journalctl", "--unit", "kafka", "--no-pager", "--output", "cat"])
+    assert code == 0, err
+    starts = []
+    for block in journal.split("KafkaConfig values:")[1:]:
+        protocol = re.search(r"inter\.broker\.protocol\.version = (\d+\.\d+)", block)
+        version = re.search(r"Kafka version: (\S+)", block)
+        if protocol and version:
+            starts.append((protocol.group(1), version.group(1)))
+    return starts
+
+
+@pytest.mark.parametrize("name", HOSTS)
+def test_the_protocol_was_pinned_during_the_first_roll_and_bumped_in_the_second(upgraded, name):
+    """The broker started on the new binaries still speaking the old protocol, then again speaking the new."""
+    old, new = line(OLD["kafka_version"]), line(NEW["kafka_version"])
+    assert f"inter.broker.protocol.version pinned to {old}" in upgraded["first"]
+    starts = broker_starts(name)
+    assert starts[0] == (old, OLD["kafka_version"]), starts
+    assert starts[-2:] == [(old, NEW["kafka_version"]), (new, NEW["kafka_version"])], starts
+
+
+def test_zookeeper_members_run_the_new_release_with_one_leader(upgraded):
+    members = {name: zookeeper_srvr(name) for name in HOSTS}
+    for name, srvr in members.items():
+        assert srvr["Zookeeper version"].startswith(NEW["zookeeper_version"] + "-"), (name, srvr)
+    assert sorted(srvr["Mode"] for srvr in members.values()) == ["follower", "follower", "leader"]
+
+
+def test_kafka_ui_runs_the_new_release_with_its_java(upgraded):
+    code, unit, _ = in_container("up-ui", ["systemctl", "show", "--property", "ExecStart", "kafka-ui"])
+    assert f"v{NEW['kafka_ui_version']}" in unit and "java-21" in unit, unit
+    code, out, err = in_container("up-ui", ["python3", "-c", (
+        "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:8080/api/clusters', timeout=10)"
+        ".read().decode())")])
+    assert code == 0, err
+    assert [cluster["status"] for cluster in json.loads(out)] == ["online"]
+
+
+def test_a_second_run_changes_nothing(upgraded):
+    changed = recap(upgraded["second"])
+    assert set(changed) >= set(HOSTS) | {"up-ui"}
+    assert not {host: count for host, count in changed.items() if count}, changed

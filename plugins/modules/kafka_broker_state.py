@@ -1,0 +1,152 @@
+#!/usr/bin/python
+"""What a broker host runs now: the Kafka release in use, the protocol pinned, the cluster id."""
+
+DOCUMENTATION = r"""
+module: kafka_broker_state
+short_description: Read which Kafka release a broker runs and which protocol version it speaks
+description:
+  - "The running version is read from the jars the running broker process has open (its
+    C(kafka_<scala>-<version>.jar), through C(/proc/<MainPID>/fd)), the binaries it really runs, not the ones a link
+    points to."
+  - The installed version is the release the link O(home_link) points to (C(kafka_<scala>-<version>)).
+  - Also the C(inter.broker.protocol.version) of the server.properties O(config) and the C(cluster.id) of the
+    first O(log_dirs) entry holding a C(meta.properties).
+  - Read-only; supports check mode. Nothing installed yet gives empty values.
+options:
+  service:
+    description: The systemd unit of the broker.
+    type: str
+    default: kafka
+  home_link:
+    description: The stable link to the installed release.
+    type: path
+    default: /opt/kafka
+  config:
+    description: The broker's server.properties.
+    type: path
+    default: /etc/kafka/server.properties
+  log_dirs:
+    description: The broker's log directories.
+    type: list
+    elements: path
+    default: []
+author: kafka-stack-ansible
+"""
+
+EXAMPLES = r"""
+- name: Read what the broker runs
+  kafka_stack.core.kafka_broker_state:
+    service: kafka
+    log_dirs: [/var/lib/kafka/data]
+  register: state
+"""
+
+RETURN = r"""
+running_version:
+  description: Kafka version of the running broker process; empty when it is not running.
+  type: str
+  returned: always
+installed_version:
+  description: Kafka version the home link points to; empty when there is none.
+  type: str
+  returned: always
+protocol:
+  description: C(inter.broker.protocol.version) in server.properties; empty when not set (or no file).
+  type: str
+  returned: always
+cluster_id:
+  description: C(cluster.id) from the broker's meta.properties; empty before its first start.
+  type: str
+  returned: always
+"""
+
+import os
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+
+_RELEASE = re.compile(r"^kafka_\d+\.\d+-(\d+\.\d+\.\d+[\w.-]*)$")
+_BROKER_JAR = re.compile(r"/kafka_\d+\.\d+-(\d+\.\d+\.\d+(?:-[A-Za-z0-9]+)?)\.jar$")
+_NOT_BROKER = ("-test", "-sources", "-javadoc", "-scaladoc")
+
+
+def release_version(path):
+    """The version in a release directory's name, ``kafka_2.13-3.9.2`` → ``3.9.2``; '' when none."""
+    match = _RELEASE.match(os.path.basename(str(path).rstrip("/")))
+    return match.group(1) if match else ""
+
+
+def jar_version(paths):
+    """The version of the broker jar among open file ``paths`` (``.../kafka_2.13-3.8.1.jar``); ''."""
+    for path in paths:
+        match = _BROKER_JAR.search(path)
+        if match and not match.group(1).endswith(_NOT_BROKER):
+            return match.group(1)
+    return ""
+
+
+def properties(text):
+    """``key=value`` lines of a Java properties file (comments and blank lines skipped)."""
+    result = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line[0] in "#!":
+            continue
+        key, _, value = line.partition("=")
+        result[key.strip()] = value.strip()
+    return result
+
+
+def _read(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except OSError:
+        return ""
+
+
+def open_files(pid):
+    """Targets of the open file descriptors of process ``pid``."""
+    found = []
+    base = f"/proc/{pid}/fd"
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return found
+    for name in names:
+        try:
+            found.append(os.readlink(os.path.join(base, name)))
+        except OSError:
+            continue
+    return found
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "service": {"type": "str", "default": "kafka"},
+            "home_link": {"type": "path", "default": "/opt/kafka"},
+            "config": {"type": "path", "default": "/etc/kafka/server.properties"},
+            "log_dirs": {"type": "list", "elements": "path", "default": []},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    running = ""
+    rc, out, _ = module.run_command(["systemctl", "show", "--property", "MainPID", "--value", params["service"]])
+    pid = out.strip() if rc == 0 else ""
+    if pid.isdigit() and int(pid) > 0:
+        running = jar_version(open_files(pid))
+    installed = release_version(os.path.realpath(params["home_link"])) if os.path.islink(params["home_link"]) else ""
+    protocol = properties(_read(params["config"])).get("inter.broker.protocol.version", "")
+    cluster_id = ""
+    for log_dir in params["log_dirs"]:
+        cluster_id = properties(_read(os.path.join(log_dir, "meta.properties"))).get("cluster.id", "")
+        if cluster_id:
+            break
+    module.exit_json(changed=False, running_version=running, installed_version=installed, protocol=protocol,
+                     cluster_id=cluster_id)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,207 @@
+#!/usr/bin/python
+"""Wait until Kafka's partitions are fully replicated (the gate between two broker restarts)."""
+
+DOCUMENTATION = r"""
+module: kafka_replication_gate
+short_description: Wait until every partition is fully replicated, and a broker back in its ISRs
+description:
+  - Asks the cluster with Kafka's own C(kafka-topics.sh --describe), through the listener given (the
+    inter-broker listener, with the broker's own credentials in O(command_config) when SASL or TLS is on),
+    until no partition is under-replicated or without a leader and, when O(broker_id) is given, that broker
+    is in the ISR of every partition it holds a replica of.
+  - Polls every O(interval) seconds for at most O(timeout) seconds, then fails naming the partitions that
+    are still short of replicas (the first O(max_named)) and how many there are.
+  - Read-only; supports check mode.
+options:
+  kafka_home:
+    description: The Kafka release directory (its C(bin/kafka-topics.sh) is run).
+    type: path
+    required: true
+  bootstrap_server:
+    description: C(host:port) of the listener to ask.
+    type: str
+    required: true
+  command_config:
+    description: A client properties file for that listener (security settings); empty for PLAINTEXT.
+    type: path
+    default: ""
+  broker_id:
+    description: A broker that must be in the ISR of every partition it has a replica of; -1 for none.
+    type: int
+    default: -1
+  tolerate_broker:
+    description:
+      - A broker whose own missing replicas are tolerated (-1 for none); the gate before that broker's restart
+        uses it, since stopping it cannot take what it does not hold.
+    type: int
+    default: -1
+  timeout:
+    description: Seconds to wait at most.
+    type: int
+    default: 300
+  interval:
+    description: Seconds between two asks.
+    type: int
+    default: 5
+  max_named:
+    description: How many partitions the failure message names at most.
+    type: int
+    default: 20
+  environment:
+    description: Environment of the tool (e.g. C(KAFKA_HEAP_OPTS)).
+    type: dict
+    default: {}
+author: kafka-stack-ansible
+"""
+
+EXAMPLES = r"""
+- name: Wait until broker 2 is back in every ISR and nothing is under-replicated
+  kafka_stack.core.kafka_replication_gate:
+    kafka_home: /opt/kafka
+    bootstrap_server: broker2:9092
+    broker_id: 2
+    timeout: 300
+"""
+
+RETURN = r"""
+partitions:
+  description: How many partitions the cluster has.
+  type: int
+  returned: always
+under_replicated:
+  description: C(topic-partition) of each partition with fewer in-sync replicas than replicas, or no leader.
+  type: list
+  returned: always
+not_in_isr:
+  description: C(topic-partition) of each partition that has a replica on O(broker_id) outside its ISR.
+  type: list
+  returned: always
+waited:
+  description: Seconds waited.
+  type: float
+  returned: always
+asks:
+  description: How many times the cluster was asked.
+  type: int
+  returned: always
+"""
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def _ids(text):
+    return [int(item) for item in str(text).split(",") if item.strip().lstrip("-").isdigit()]
+
+
+def parse_describe(output):
+    """The partition lines of ``kafka-topics.sh --describe``: ``[{topic, partition, leader, replicas, isr}]``.
+
+    Each partition line is tab-separated ``Key: value`` fields (``Topic``, ``Partition``, ``Leader``,
+    ``Replicas``, ``Isr`` and, from Kafka 3.7 on, ``Elr``/``LastKnownElr``); the topic lines carry
+    ``PartitionCount`` instead of ``Partition`` and are skipped. A partition without a leader shows
+    ``none`` or ``-1`` and gets ``leader`` None.
+    """
+    partitions = []
+    for line in output.splitlines():
+        fields = {}
+        for field in line.strip().split("\t"):
+            key, sep, value = field.partition(":")
+            if sep:
+                fields[key.strip()] = value.strip()
+        if "Partition" not in fields or "Topic" not in fields:
+            continue
+        leader = fields.get("Leader", "")
+        partitions.append({
+            "topic": fields["Topic"],
+            "partition": int(fields["Partition"]),
+            "leader": int(leader) if leader.lstrip("-").isdigit() and int(leader) >= 0 else None,
+            "replicas": _ids(fields.get("Replicas", "")),
+            "isr": _ids(fields.get("Isr", "")),
+        })
+    return partitions
+
+
+def replication_state(partitions, broker_id=-1, tolerate=-1):
+    """``(under_replicated, not_in_isr)``: names of the partitions with fewer in-sync replicas than
+    replicas (or no leader), and of those with a replica on ``broker_id`` that is not in the ISR. A
+    replica of broker ``tolerate`` missing from an ISR (and a partition without a leader whose replicas
+    are all on it) does not count as under-replicated."""
+    under, missing = [], []
+    for item in partitions:
+        name = f"{item['topic']}-{item['partition']}"
+        short = set(item["replicas"]) - set(item["isr"]) - {tolerate}
+        leaderless = item["leader"] is None and set(item["replicas"]) - {tolerate}
+        if short or leaderless:
+            under.append(name)
+        if broker_id >= 0 and broker_id in item["replicas"] and broker_id not in item["isr"]:
+            missing.append(name)
+    return under, missing
+
+
+def failure_message(under, missing, broker_id, partitions, waited, max_named):
+    def named(names):
+        shown = ", ".join(names[:max_named])
+        return shown + (f" and {len(names) - max_named} more" if len(names) > max_named else "")
+
+    parts = [f"after {waited:.0f}s of {partitions} partitions"]
+    if missing:
+        parts.append(f"broker {broker_id} is not back in the ISR of {len(missing)}: {named(missing)}")
+    if under:
+        parts.append(f"{len(under)} under-replicated or without a leader: {named(under)}")
+    return "; ".join(parts)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "kafka_home": {"type": "path", "required": True},
+            "bootstrap_server": {"type": "str", "required": True},
+            "command_config": {"type": "path", "default": ""},
+            "broker_id": {"type": "int", "default": -1},
+            "tolerate_broker": {"type": "int", "default": -1},
+            "timeout": {"type": "int", "default": 300},
+            "interval": {"type": "int", "default": 5},
+            "max_named": {"type": "int", "default": 20},
+            "environment": {"type": "dict", "default": {}},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    argv = [f"{params['kafka_home']}/bin/kafka-topics.sh", "--bootstrap-server", params["bootstrap_server"],
+            "--describe"]
+    if params["command_config"]:
+        argv += ["--command-config", params["command_config"]]
+    environ = {key: str(value) for key, value in params["environment"].items()}
+    start = time.monotonic()
+    asks, last_error, under, missing, partitions = 0, "", [], [], []
+    while True:
+        asks += 1
+        rc, out, err = module.run_command(argv, environ_update=environ)
+        if rc == 0:
+            partitions = parse_describe(out)
+            under, missing = replication_state(partitions, params["broker_id"], params["tolerate_broker"])
+            last_error = ""
+            if not under and not missing:
+                break
+        else:
+            last_error = (err or out).strip().splitlines()[-1:] or [f"exit code {rc}"]
+            last_error = last_error[0]
+        if time.monotonic() - start + params["interval"] > params["timeout"]:
+            break
+        time.sleep(params["interval"])
+    waited = round(time.monotonic() - start, 1)
+    result = {"changed": False, "partitions": len(partitions), "under_replicated": under, "not_in_isr": missing,
+              "waited": waited, "asks": asks}
+    if last_error:
+        module.fail_json(msg=f"kafka-topics.sh --describe on {params['bootstrap_server']} failed for {waited:.0f}s: "
+                             f"{last_error}", **result)
+    if under or missing:
+        module.fail_json(msg=failure_message(under, missing, params["broker_id"], len(partitions), waited,
+                                             params["max_named"]), **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
