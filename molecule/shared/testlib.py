@@ -168,15 +168,16 @@ def kcat(*args, stdin=None, timeout=90):
     return result.returncode, result.stdout, result.stderr
 
 
-def in_container(name, argv, stdin=None, environment=None):
-    """Run ``argv`` in container ``name`` (``stdin`` fed through a shell pipe); (exit code, stdout, stderr)."""
+def in_container(name, argv, stdin=None, environment=None, user=""):
+    """Run ``argv`` in container ``name`` (as ``user``, root when empty; ``stdin`` fed through a shell pipe);
+    (exit code, stdout, stderr)."""
     import shlex
 
     import docker
 
     container = docker.from_env().containers.get(name)
     command = ["bash", "-c", f"printf %s {shlex.quote(stdin)} | {shlex.join(argv)}"] if stdin is not None else argv
-    result = container.exec_run(command, environment=environment or {}, demux=True)
+    result = container.exec_run(command, environment=environment or {}, demux=True, user=user)
     out, err = result.output
     return result.exit_code, (out or b"").decode(), (err or b"").decode()
 

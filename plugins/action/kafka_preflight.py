@@ -352,6 +352,12 @@ def _scram_problems(listeners, scram):
                                 f"minimum {SCRAM_MIN_ITERATIONS}; kafka-configs.sh would refuse it.",
                                 f"use {SCRAM_MIN_ITERATIONS} or more."))
     for name, value in users.items() if isinstance(users, dict) else []:
+        state = value.get("state", "present") if isinstance(value, dict) else "present"
+        if state not in ("present", "absent"):
+            problems.append(Problem("kafka_scram_users", f"user {name} has state {state!r}.",
+                                    "use state present (the default) or absent (its credentials are deleted)."))
+        if state != "present":
+            continue
         password = value.get("password") if isinstance(value, dict) else value
         password = "" if password is None else str(password)
         if not password:
@@ -439,8 +445,54 @@ def _model_problems(listeners):
     return problems
 
 
+_TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
+
+
+def _declared_problems(declared, properties, broker_count):
+    """kafka_topics and kafka_acls: what Kafka could never accept, before any host changes (the run itself
+    refuses what depends on the cluster's state, such as fewer partitions than a topic has)."""
+    topics, acls = declared.get("kafka_topics") or [], declared.get("kafka_acls") or []
+    problems = []
+    if (topics or acls) and declared.get("deploy_mode") == "container":
+        problems.append(Problem("kafka_topics" if topics else "kafka_acls", "is reconciled by the role on hosts only, "
+                                "not in container mode yet.", "create them with Kafka's tools in the container, or "
+                                "use kafka_deploy_mode host."))
+        return problems
+    seen = set()
+    for index, topic in enumerate(topics):
+        name, where = str(topic.get("name", "")), f"kafka_topics[{index}]"
+        if not _TOPIC_NAME.match(name) or name in (".", ".."):
+            problems.append(Problem(where, f"{name!r} is not a valid topic name.",
+                                    "use up to 249 letters, digits, '.', '_' or '-'."))
+        if name in seen:
+            problems.append(Problem(where, f"topic {name} is declared twice.", "keep one entry per topic."))
+        seen.add(name)
+        replication = topic.get("replication_factor") or properties.get("default.replication.factor") or 1
+        if topic.get("state", "present") == "present" and int(replication) > broker_count:
+            problems.append(Problem(where, f"replication_factor {replication} of topic {name} is more than the "
+                                    f"{broker_count} brokers of the cluster.", f"set it to {broker_count} or fewer, "
+                                    "or add brokers."))
+        if topic.get("partitions") is not None and int(topic["partitions"]) < 1:
+            problems.append(Problem(where, f"partitions {topic['partitions']} of topic {name} is below 1.",
+                                    "set 1 or more."))
+    if acls and not properties.get("authorizer.class.name"):
+        problems.append(Problem("kafka_acls", "is set, but the brokers have no authorizer: Kafka would refuse every "
+                                "ACL (SecurityDisabledException).",
+                                "set authorizer.class.name (kafka.security.authorizer.AclAuthorizer) and super.users "
+                                "(the brokers' own principal) in kafka_server_properties_extra."))
+    for index, acl in enumerate(acls):
+        where = f"kafka_acls[{index}]"
+        if acl.get("resource_type", "topic") != "cluster" and not acl.get("resource_name"):
+            problems.append(Problem(where, f"{acl.get('resource_type', 'topic')} ACL of {acl.get('principal')} names no "
+                                    "resource.", "set resource_name (a name, or a prefix with pattern_type prefixed)."))
+        if not str(acl.get("principal", "")).count(":"):
+            problems.append(Problem(where, f"principal {acl.get('principal')!r} has no type.",
+                                    "write it as Kafka does, e.g. User:app."))
+    return problems
+
+
 def check(host, listeners, properties, brokers, zookeeper_hosts, sasl=None, jvm_options="", zookeeper_auth=None,
-          tls=None, scram=None, container=None):
+          tls=None, scram=None, container=None, declared=None):
     """Every Problem of one broker. ``brokers``: [{host, broker_id, advertised: "NAME://h:p,..."}];
     ``sasl``: {kafka_sasl_inter_broker_username, kafka_sasl_inter_broker_password, kafka_sasl_plain_users};
     ``container``: {deploy_mode, flavor}."""
@@ -451,6 +503,7 @@ def check(host, listeners, properties, brokers, zookeeper_hosts, sasl=None, jvm_
         problems += _tls_problems(listeners, tls or {}, host)
         problems += _scram_problems(listeners, scram or {})
         problems += _container_flavor_problems(listeners, properties, container)
+        problems += _declared_problems(declared or {}, properties, len(brokers))
     if not zookeeper_hosts:
         problems.append(Problem("groups", "inventory group 'zookeeper' is empty, so zookeeper.connect cannot be "
                                 "built.", "put the ZooKeeper hosts in group 'zookeeper'."))
@@ -487,10 +540,10 @@ class ActionModule(_shared.PreflightAction):
 
     ROLE = ROLE
     _VALID_ARGS = frozenset(("listeners", "properties", "brokers", "zookeeper_hosts", "sasl", "jvm_options",
-                             "zookeeper_auth", "tls", "scram", "container"))
+                             "zookeeper_auth", "tls", "scram", "container", "declared"))
 
     def problems(self, host, args):
         return check(host, args.get("listeners"), args.get("properties") or {}, args.get("brokers") or [],
                      args.get("zookeeper_hosts") or [], args.get("sasl") or {}, args.get("jvm_options") or "",
                      args.get("zookeeper_auth") or {}, args.get("tls") or {}, args.get("scram") or {},
-                     args.get("container") or {})
+                     args.get("container") or {}, args.get("declared") or {})

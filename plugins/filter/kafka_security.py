@@ -13,11 +13,14 @@ from ansible_collections.kafka_stack.core.plugins.plugin_utils.render import (
 
 
 def _user_entries(users):
-    """``{name: password}`` or ``{name: {password, iterations?}}`` -> [(name, password, iterations|None)]."""
+    """``{name: password}`` or ``{name: {password, iterations?}}`` -> [(name, password, iterations|None)];
+    users marked ``{state: absent}`` are left out (see kafka_scram_absent)."""
     if not isinstance(users, dict):
         raise AnsibleFilterError("kafka_scram_users must be a dict {name: password} or {name: {password, iterations}}")
     entries = []
     for name, value in users.items():
+        if isinstance(value, dict) and value.get("state") == "absent":
+            continue
         if isinstance(value, dict):
             entries.append((str(name), str(value.get("password", "")), value.get("iterations")))
         else:
@@ -96,6 +99,24 @@ def kafka_scram_stale(credentials, described):
                                  credential["iterations"])]
 
 
+def kafka_scram_absent(users):
+    """The users of kafka_scram_users marked ``{state: absent}``: their credentials are deleted. A user
+    merely left out of the inventory keeps them."""
+    return [str(name) for name, value in (users or {}).items() if isinstance(value, dict) and value.get("state") == "absent"]
+
+
+def kafka_scram_deletions(absent, described):
+    """``[{name, mechanisms}]``: the SCRAM mechanisms ZooKeeper still holds for each ``absent`` user, read from
+    kafka-configs.sh's describe results (each with ``item`` and ``stdout``); users holding none are left out."""
+    output = {str(result.get("item")): result.get("stdout", "") for result in described or []}
+    deletions = []
+    for name in absent or []:
+        held = [mechanism for mechanism in SCRAM_MECHANISMS if scram_stored(output.get(name, ""), mechanism)]
+        if held:
+            deletions.append({"name": name, "mechanisms": held})
+    return deletions
+
+
 def kafka_scram_add_config(credential):
     """The ``--add-config`` value kafka-configs.sh takes for one credential."""
     return f"{credential['mechanism']}=[iterations={credential['iterations']},password={credential['password']}]"
@@ -154,6 +175,8 @@ class FilterModule:
 
     def filters(self):
         return {
+            "kafka_scram_absent": kafka_scram_absent,
+            "kafka_scram_deletions": kafka_scram_deletions,
             "kafka_scram_credentials": kafka_scram_credentials,
             "kafka_scram_stale": kafka_scram_stale,
             "kafka_scram_add_config": kafka_scram_add_config,

@@ -7,7 +7,8 @@ short_description: Read which Kafka release a broker runs and which protocol ver
 description:
   - "The running version is read from the jars the running broker process has open (its
     C(kafka_<scala>-<version>.jar), through C(/proc/<MainPID>/fd)), the binaries it really runs, not the ones a link
-    points to."
+    points to. Where root may not read another user's descriptors (no CAP_SYS_PTRACE, as in containers), they are
+    read as O(user), the broker's own account, with C(runuser)."
   - The installed version is the release the link O(home_link) points to (C(kafka_<scala>-<version>)).
   - Also the C(inter.broker.protocol.version) of the server.properties O(config) and the C(cluster.id) of the
     first O(log_dirs) entry holding a C(meta.properties).
@@ -15,6 +16,10 @@ description:
 options:
   service:
     description: The systemd unit of the broker.
+    type: str
+    default: kafka
+  user:
+    description: The account the broker runs as.
     type: str
     default: kafka
   home_link:
@@ -105,8 +110,13 @@ def _read(path):
         return ""
 
 
+def listed_targets(ls_output):
+    """The link targets in ``ls -l`` output (``... 12 -> /path``)."""
+    return [line.split(" -> ", 1)[1].strip() for line in ls_output.splitlines() if " -> " in line]
+
+
 def open_files(pid):
-    """Targets of the open file descriptors of process ``pid``."""
+    """Targets of the open file descriptors of process ``pid`` this process may read."""
     found = []
     base = f"/proc/{pid}/fd"
     try:
@@ -125,6 +135,7 @@ def main():
     module = AnsibleModule(
         argument_spec={
             "service": {"type": "str", "default": "kafka"},
+            "user": {"type": "str", "default": "kafka"},
             "home_link": {"type": "path", "default": "/opt/kafka"},
             "config": {"type": "path", "default": "/etc/kafka/server.properties"},
             "log_dirs": {"type": "list", "elements": "path", "default": []},
@@ -137,6 +148,9 @@ def main():
     pid = out.strip() if rc == 0 else ""
     if pid.isdigit() and int(pid) > 0:
         running = jar_version(open_files(pid))
+        if not running:  # root without CAP_SYS_PTRACE: the broker's own account may read them
+            rc, out, _ = module.run_command(["runuser", "-u", params["user"], "--", "ls", "-l", f"/proc/{pid}/fd"])
+            running = jar_version(listed_targets(out)) if rc == 0 else ""
     installed = release_version(os.path.realpath(params["home_link"])) if os.path.islink(params["home_link"]) else ""
     protocol = properties(_read(params["config"])).get("inter.broker.protocol.version", "")
     cluster_id = ""

@@ -89,38 +89,7 @@ asks:
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-
-
-def _ids(text):
-    return [int(item) for item in str(text).split(",") if item.strip().lstrip("-").isdigit()]
-
-
-def parse_describe(output):
-    """The partition lines of ``kafka-topics.sh --describe``: ``[{topic, partition, leader, replicas, isr}]``.
-
-    Each partition line is tab-separated ``Key: value`` fields (``Topic``, ``Partition``, ``Leader``,
-    ``Replicas``, ``Isr`` and, from Kafka 3.7 on, ``Elr``/``LastKnownElr``); the topic lines carry
-    ``PartitionCount`` instead of ``Partition`` and are skipped. A partition without a leader shows
-    ``none`` or ``-1`` and gets ``leader`` None.
-    """
-    partitions = []
-    for line in output.splitlines():
-        fields = {}
-        for field in line.strip().split("\t"):
-            key, sep, value = field.partition(":")
-            if sep:
-                fields[key.strip()] = value.strip()
-        if "Partition" not in fields or "Topic" not in fields:
-            continue
-        leader = fields.get("Leader", "")
-        partitions.append({
-            "topic": fields["Topic"],
-            "partition": int(fields["Partition"]),
-            "leader": int(leader) if leader.lstrip("-").isdigit() and int(leader) >= 0 else None,
-            "replicas": _ids(fields.get("Replicas", "")),
-            "isr": _ids(fields.get("Isr", "")),
-        })
-    return partitions
+from ansible_collections.kafka_stack.core.plugins.module_utils.kafka_tools import TOOL_ENV, parse_describe, tool_argv
 
 
 def replication_state(partitions, broker_id=-1, tolerate=-1):
@@ -169,11 +138,9 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    argv = [f"{params['kafka_home']}/bin/kafka-topics.sh", "--bootstrap-server", params["bootstrap_server"],
-            "--describe"]
-    if params["command_config"]:
-        argv += ["--command-config", params["command_config"]]
-    environ = {key: str(value) for key, value in params["environment"].items()}
+    argv = tool_argv(params["kafka_home"], "kafka-topics.sh", params["bootstrap_server"], params["command_config"],
+                     "--describe")
+    environ = dict(TOOL_ENV, **{key: str(value) for key, value in params["environment"].items()})
     start = time.monotonic()
     asks, last_error, under, missing, partitions = 0, "", [], [], []
     while True:

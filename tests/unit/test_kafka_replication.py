@@ -209,3 +209,10 @@ class Vfs:
 ])
 def test_log_dir_problems_name_the_reason(st, vfs, expected):
     assert logdirs.dir_problem("/data", st, vfs, 990, {990}, 100, "kafka") == expected
+
+
+def test_descriptor_targets_read_from_ls_output():
+    listing = ("total 0\nlr-x------ 1 kafka kafka 64 Dec  3 23:41 0 -> /dev/null\n"
+               "lr-x------ 1 kafka kafka 64 Dec  3 23:41 87 -> /opt/kafka_2.13-3.8.1/libs/kafka_2.13-3.8.1.jar\n")
+    assert state.listed_targets(listing) == ["/dev/null", "/opt/kafka_2.13-3.8.1/libs/kafka_2.13-3.8.1.jar"]
+    assert state.jar_version(state.listed_targets(listing)) == "3.8.1"

@@ -1,0 +1,208 @@
+"""Kafka's own command-line tools, as the collection's modules run them on a broker host, and readers of
+their output (kafka-topics.sh, kafka-configs.sh, kafka-acls.sh of Kafka 3.x).
+
+Module-side (module_utils): imported as ``ansible_collections.kafka_stack.core.plugins.module_utils.kafka_tools``.
+"""
+
+import re
+
+TOOL_ENV = {"KAFKA_HEAP_OPTS": "-Xmx256m"}
+_CONFIG_LINE = re.compile(r"^\s+([A-Za-z0-9._-]+)=(.*?) sensitive=(?:true|false) synonyms=\{.*\}$")
+_TOPIC_HEADER = re.compile(r"^(?:Dynamic configs|All configs) for topic (\S+) are:$")
+_ACL_RESOURCE = re.compile(r"ResourcePattern\(resourceType=(\w+), name=(.*), patternType=(\w+)\)")
+_ACL_ENTRY = re.compile(r"\(principal=(.*), host=(.*), operation=(\w+), permissionType=(\w+)\)")
+
+
+def tool_argv(kafka_home, tool, bootstrap_server, command_config, *args):
+    """argv of ``<kafka_home>/bin/<tool>`` on ``bootstrap_server`` with the client properties file."""
+    argv = [f"{kafka_home}/bin/{tool}", "--bootstrap-server", bootstrap_server]
+    if command_config:
+        argv += ["--command-config", command_config]
+    return argv + list(args)
+
+
+def _ids(text):
+    return [int(item) for item in str(text).split(",") if item.strip().lstrip("-").isdigit()]
+
+
+def parse_describe(output):
+    """The partition lines of ``kafka-topics.sh --describe``: ``[{topic, partition, leader, replicas, isr}]``.
+
+    Each partition line is tab-separated ``Key: value`` fields (``Topic``, ``Partition``, ``Leader``,
+    ``Replicas``, ``Isr`` and, from Kafka 3.7 on, ``Elr``/``LastKnownElr``); the topic lines carry
+    ``PartitionCount`` instead of ``Partition`` and are skipped. A partition without a leader shows
+    ``none`` or ``-1`` and gets ``leader`` None.
+    """
+    partitions = []
+    for line in output.splitlines():
+        fields = {}
+        for field in line.strip().split("\t"):
+            key, sep, value = field.partition(":")
+            if sep:
+                fields[key.strip()] = value.strip()
+        if "Partition" not in fields or "Topic" not in fields:
+            continue
+        leader = fields.get("Leader", "")
+        partitions.append({
+            "topic": fields["Topic"],
+            "partition": int(fields["Partition"]),
+            "leader": int(leader) if leader.lstrip("-").isdigit() and int(leader) >= 0 else None,
+            "replicas": _ids(fields.get("Replicas", "")),
+            "isr": _ids(fields.get("Isr", "")),
+        })
+    return partitions
+
+
+def topics_of(partitions):
+    """``{topic: {partitions, replication_factor}}`` from parse_describe's partitions."""
+    topics = {}
+    for item in partitions:
+        entry = topics.setdefault(item["topic"], {"partitions": 0, "replication_factor": 0})
+        entry["partitions"] += 1
+        entry["replication_factor"] = max(entry["replication_factor"], len(item["replicas"]))
+    return topics
+
+
+def parse_topic_configs(output):
+    """``{topic: {key: value}}`` from ``kafka-configs.sh --describe --entity-type topics`` (the dynamic
+    overrides of every topic; a topic without any has an empty dict)."""
+    configs, topic = {}, None
+    for line in output.splitlines():
+        header = _TOPIC_HEADER.match(line.strip())
+        if header:
+            topic = header.group(1)
+            configs[topic] = {}
+            continue
+        entry = _CONFIG_LINE.match(line)
+        if entry and topic is not None:
+            configs[topic][entry.group(1)] = entry.group(2)
+    return configs
+
+
+def parse_acls(output):
+    """The ACL bindings ``kafka-acls.sh --list`` prints, as tuples
+    ``(resource_type, resource_name, pattern_type, principal, host, operation, permission)``, upper-case
+    types as Kafka prints them (``TOPIC``, ``LITERAL``, ``READ``, ``ALLOW``)."""
+    bindings, resource = set(), None
+    for line in output.splitlines():
+        found = _ACL_RESOURCE.search(line)
+        if found:
+            resource = (found.group(1), found.group(2), found.group(3))
+            continue
+        entry = _ACL_ENTRY.search(line)
+        if entry and resource:
+            bindings.add(resource + (entry.group(1), entry.group(2), entry.group(3), entry.group(4)))
+    return bindings
+
+
+def render_config_value(value):
+    """A config value as kafka-configs.sh's ``--add-config`` takes it: booleans in lower case, lists joined
+    with commas and bracketed (``[a,b]``), as is any value holding a comma."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        value = ",".join(str(item) for item in value)
+    return str(value)
+
+
+def config_argument(configs):
+    """The ``--add-config`` argument for ``{key: value}``."""
+    parts = []
+    for key, value in sorted(configs.items()):
+        text = render_config_value(value)
+        parts.append(f"{key}=[{text}]" if "," in text else f"{key}={text}")
+    return ",".join(parts)
+
+
+def topic_plan(declared, current, current_configs, broker_count, default_partitions, default_replication_factor):
+    """What reconciling ``declared`` topics with the cluster takes, and what cannot be done.
+
+    ``declared``: ``[{name, partitions?, replication_factor?, configs?, state?}]``; ``current``:
+    topics_of(); ``current_configs``: parse_topic_configs(). Returns ``(actions, problems)``: actions are
+    ``{action: create|partitions|configs|delete, topic, ...}`` in the order to run them; problems are
+    sentences naming the topic and the fix, and none of the actions may run when there is one.
+    """
+    actions, problems = [], []
+    for index, topic in enumerate(declared):
+        name = topic["name"]
+        where = f"kafka_topics[{index}] ({name})"
+        if topic.get("state", "present") == "absent":
+            if name in current:
+                actions.append({"action": "delete", "topic": name})
+            continue
+        partitions = int(topic.get("partitions") or default_partitions)
+        replication = int(topic.get("replication_factor") or default_replication_factor)
+        configs = {key: render_config_value(value) for key, value in (topic.get("configs") or {}).items()}
+        if replication > broker_count:
+            problems.append(f"{where}: replication_factor {replication} is more than the {broker_count} brokers. "
+                            f"Fix: set it to {broker_count} or fewer.")
+            continue
+        if name not in current:
+            actions.append({"action": "create", "topic": name, "partitions": partitions,
+                            "replication_factor": replication, "configs": configs})
+            continue
+        have = current[name]
+        if partitions < have["partitions"]:
+            problems.append(f"{where}: partitions {partitions} is fewer than the {have['partitions']} the topic has; "
+                            f"Kafka cannot remove partitions. Fix: set partitions to {have['partitions']} or more.")
+        elif partitions > have["partitions"]:
+            actions.append({"action": "partitions", "topic": name, "partitions": partitions,
+                            "from": have["partitions"]})
+        if replication != have["replication_factor"]:
+            problems.append(f"{where}: replication_factor {replication} differs from the topic's "
+                            f"{have['replication_factor']}; changing it needs a partition reassignment, which the role "
+                            f"does not do. Fix: set replication_factor to {have['replication_factor']}, or reassign "
+                            "with kafka-reassign-partitions.sh first.")
+        changed = {key: value for key, value in configs.items()
+                   if (current_configs.get(name) or {}).get(key) != value}
+        if changed:
+            actions.append({"action": "configs", "topic": name, "configs": changed})
+    return actions, problems
+
+
+def acl_binding(acl):
+    """The bindings one declared ACL entry stands for (one per operation), in parse_acls' form."""
+    resource_type = str(acl.get("resource_type", "topic")).upper()
+    name = "kafka-cluster" if resource_type == "CLUSTER" else str(acl.get("resource_name", ""))
+    pattern = str(acl.get("pattern_type", "literal")).upper()
+    permission = str(acl.get("permission", "allow")).upper()
+    host = str(acl.get("host", "*"))
+    return {(resource_type, name, pattern, str(acl["principal"]), host, operation_name(op), permission)
+            for op in acl.get("operations") or []}
+
+
+def operation_name(operation):
+    """An ACL operation as Kafka prints it: ``IdempotentWrite`` or ``idempotent_write`` → ``IDEMPOTENT_WRITE``."""
+    text = str(operation).replace("-", "_")
+    return (text if "_" in text else re.sub(r"(?<=[a-z])(?=[A-Z])", "_", text)).upper()
+
+
+_RESOURCE_OPTION = {"TOPIC": "--topic", "GROUP": "--group", "TRANSACTIONAL_ID": "--transactional-id",
+                    "CLUSTER": "--cluster", "DELEGATION_TOKEN": "--delegation-token"}
+
+
+def acl_arguments(bindings):
+    """kafka-acls.sh arguments (without --add or --remove), one list per principal, host, permission and
+    resource, naming all the operations of ``bindings`` on it: one run of the tool each."""
+    grouped = {}
+    for resource_type, name, pattern, principal, host, operation, permission in sorted(bindings):
+        grouped.setdefault((resource_type, name, pattern, principal, host, permission), []).append(operation)
+    commands = []
+    for (resource_type, name, pattern, principal, host, permission), operations in grouped.items():
+        kind = "allow" if permission == "ALLOW" else "deny"
+        args = [f"--{kind}-principal", principal, f"--{kind}-host", host]
+        for operation in operations:
+            args += ["--operation", "".join(part.capitalize() for part in operation.split("_"))]
+        args += ["--resource-pattern-type", pattern.lower()]
+        option = _RESOURCE_OPTION[resource_type]
+        commands.append(args + ([option] if resource_type == "CLUSTER" else [option, name]))
+    return commands
+
+
+def acl_plan(declared, current):
+    """``(add, remove)``: the bindings of entries ``state: present`` that the cluster lacks, and those of
+    entries ``state: absent`` that it has. Bindings no entry names are left alone."""
+    wanted, unwanted = set(), set()
+    for acl in declared:
+        (unwanted if acl.get("state", "present") == "absent" else wanted).update(acl_binding(acl))
+    return sorted(wanted - current), sorted(unwanted & current)
