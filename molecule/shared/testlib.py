@@ -48,6 +48,20 @@ def host_var(name, var, default=None):
     return runner().get_variables(name).get(var, default)
 
 
+def record_figures(scenario, figures):
+    """Merge ``figures`` (measured by a test) into testbed/.cache/figures/<scenario>.json, which `make test`
+    prints at its end: timings and record counts belong in the notes, not in assertions."""
+    path = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "testbed", ".cache", "figures", f"{scenario}.json")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    known = {}
+    if os.path.exists(path):
+        with open(path) as saved:
+            known = json.load(saved)
+    known.update(figures)
+    with open(path, "w") as out:
+        json.dump(known, out, indent=1, sort_keys=True)
+
+
 def saved_before_change(name):
     """JSON a scenario's side_effect.yml saved in the ephemeral directory before changing the config."""
     with open(os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], name)) as saved:

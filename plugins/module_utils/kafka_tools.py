@@ -13,12 +13,31 @@ _ACL_RESOURCE = re.compile(r"ResourcePattern\(resourceType=(\w+), name=(.*), pat
 _ACL_ENTRY = re.compile(r"\(principal=(.*), host=(.*), operation=(\w+), permissionType=(\w+)\)")
 
 
+# The options of doc fragment kafka_stack.core.kafka_tool.
+TOOL_ARGUMENT_SPEC = {
+    "kafka_home": {"type": "path", "required": True},
+    "bootstrap_server": {"type": "str", "required": True},
+    "command_config": {"type": "path", "default": ""},
+}
+
+
 def tool_argv(kafka_home, tool, bootstrap_server, command_config, *args):
     """argv of ``<kafka_home>/bin/<tool>`` on ``bootstrap_server`` with the client properties file."""
     argv = [f"{kafka_home}/bin/{tool}", "--bootstrap-server", bootstrap_server]
     if command_config:
         argv += ["--command-config", command_config]
     return argv + list(args)
+
+
+def run_tool(module, tool, *args):
+    """Run ``tool`` with the module's kafka_tool options; its standard output, or fail the module with the
+    tool's last words."""
+    params = module.params
+    argv = tool_argv(params["kafka_home"], tool, params["bootstrap_server"], params["command_config"], *args)
+    rc, out, err = module.run_command(argv, environ_update=TOOL_ENV)
+    if rc != 0:
+        module.fail_json(msg=f"{tool} {' '.join(args[:4])} failed: {(err or out).strip()[-1500:]}")
+    return out
 
 
 def _ids(text):

@@ -10,19 +10,8 @@ description:
     binding of an entry with C(state=absent) that it has. Bindings no entry names are left alone.
   - The brokers need an authorizer (C(authorizer.class.name)); the kafka role's pre-flight checks it.
   - Supports check mode.
+extends_documentation_fragment: kafka_stack.core.kafka_tool
 options:
-  kafka_home:
-    description: The Kafka release directory whose C(bin/kafka-acls.sh) is run.
-    type: path
-    required: true
-  bootstrap_server:
-    description: C(host:port) of the listener to use.
-    type: str
-    required: true
-  command_config:
-    description: Client properties file for that listener (its security settings).
-    type: path
-    default: ""
   acls:
     description:
       - The declared ACLs, C([{principal, resource_type, resource_name, pattern_type, operations, permission, host,
@@ -55,35 +44,20 @@ removed:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kafka_stack.core.plugins.module_utils.kafka_tools import (
-    TOOL_ENV, acl_arguments, acl_plan, parse_acls, tool_argv)
+    TOOL_ARGUMENT_SPEC, acl_arguments, acl_plan, parse_acls, run_tool)
 
 
 def main():
     module = AnsibleModule(
-        argument_spec={
-            "kafka_home": {"type": "path", "required": True},
-            "bootstrap_server": {"type": "str", "required": True},
-            "command_config": {"type": "path", "default": ""},
-            "acls": {"type": "list", "elements": "dict", "required": True},
-        },
+        argument_spec=dict(TOOL_ARGUMENT_SPEC, acls={"type": "list", "elements": "dict", "required": True}),
         supports_check_mode=True,
     )
-    params = module.params
-
-    def run(*args):
-        argv = tool_argv(params["kafka_home"], "kafka-acls.sh", params["bootstrap_server"], params["command_config"],
-                         *args)
-        rc, out, err = module.run_command(argv, environ_update=TOOL_ENV)
-        if rc != 0:
-            module.fail_json(msg=f"kafka-acls.sh {' '.join(args[:4])} failed: {(err or out).strip()[-1500:]}")
-        return out
-
-    add, remove = acl_plan(params["acls"], parse_acls(run("--list")))
+    add, remove = acl_plan(module.params["acls"], parse_acls(run_tool(module, "kafka-acls.sh", "--list")))
     if not module.check_mode:
         for args in acl_arguments(add):
-            run("--add", *args)
+            run_tool(module, "kafka-acls.sh", "--add", *args)
         for args in acl_arguments(remove):
-            run("--remove", "--force", *args)
+            run_tool(module, "kafka-acls.sh", "--remove", "--force", *args)
     module.exit_json(changed=bool(add or remove), added=[list(b) for b in add], removed=[list(b) for b in remove])
 
 

@@ -12,19 +12,8 @@ description:
   - Polls every O(interval) seconds for at most O(timeout) seconds, then fails naming the partitions that
     are still short of replicas (the first O(max_named)) and how many there are.
   - Read-only; supports check mode.
+extends_documentation_fragment: kafka_stack.core.kafka_tool
 options:
-  kafka_home:
-    description: The Kafka release directory (its C(bin/kafka-topics.sh) is run).
-    type: path
-    required: true
-  bootstrap_server:
-    description: C(host:port) of the listener to ask.
-    type: str
-    required: true
-  command_config:
-    description: A client properties file for that listener (security settings); empty for PLAINTEXT.
-    type: path
-    default: ""
   broker_id:
     description: A broker that must be in the ISR of every partition it has a replica of; -1 for none.
     type: int
@@ -47,10 +36,6 @@ options:
     description: How many partitions the failure message names at most.
     type: int
     default: 20
-  environment:
-    description: Environment of the tool (e.g. C(KAFKA_HEAP_OPTS)).
-    type: dict
-    default: {}
 author: kafka-stack-ansible
 """
 
@@ -89,8 +74,8 @@ asks:
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.kafka_stack.core.plugins.module_utils.kafka_tools import TOOL_ENV, parse_describe, tool_argv
-
+from ansible_collections.kafka_stack.core.plugins.module_utils.kafka_tools import (
+    TOOL_ARGUMENT_SPEC, TOOL_ENV, parse_describe, tool_argv)
 
 def replication_state(partitions, broker_id=-1, tolerate=-1):
     """``(under_replicated, not_in_isr)``: names of the partitions with fewer in-sync replicas than
@@ -108,7 +93,6 @@ def replication_state(partitions, broker_id=-1, tolerate=-1):
             missing.append(name)
     return under, missing
 
-
 def failure_message(under, missing, broker_id, partitions, waited, max_named):
     def named(names):
         shown = ", ".join(names[:max_named])
@@ -121,31 +105,27 @@ def failure_message(under, missing, broker_id, partitions, waited, max_named):
         parts.append(f"{len(under)} under-replicated or without a leader: {named(under)}")
     return "; ".join(parts)
 
-
 def main():
     module = AnsibleModule(
-        argument_spec={
-            "kafka_home": {"type": "path", "required": True},
-            "bootstrap_server": {"type": "str", "required": True},
-            "command_config": {"type": "path", "default": ""},
-            "broker_id": {"type": "int", "default": -1},
-            "tolerate_broker": {"type": "int", "default": -1},
-            "timeout": {"type": "int", "default": 300},
-            "interval": {"type": "int", "default": 5},
-            "max_named": {"type": "int", "default": 20},
-            "environment": {"type": "dict", "default": {}},
-        },
+        argument_spec=dict(
+            TOOL_ARGUMENT_SPEC,
+            broker_id={"type": "int", "default": -1},
+            tolerate_broker={"type": "int", "default": -1},
+            timeout={"type": "int", "default": 300},
+            interval={"type": "int", "default": 5},
+            max_named={"type": "int", "default": 20},
+        ),
         supports_check_mode=True,
     )
     params = module.params
     argv = tool_argv(params["kafka_home"], "kafka-topics.sh", params["bootstrap_server"], params["command_config"],
                      "--describe")
-    environ = dict(TOOL_ENV, **{key: str(value) for key, value in params["environment"].items()})
+
     start = time.monotonic()
     asks, last_error, under, missing, partitions = 0, "", [], [], []
     while True:
         asks += 1
-        rc, out, err = module.run_command(argv, environ_update=environ)
+        rc, out, err = module.run_command(argv, environ_update=TOOL_ENV)
         if rc == 0:
             partitions = parse_describe(out)
             under, missing = replication_state(partitions, params["broker_id"], params["tolerate_broker"])
@@ -168,7 +148,6 @@ def main():
         module.fail_json(msg=failure_message(under, missing, params["broker_id"], len(partitions), waited,
                                              params["max_named"]), **result)
     module.exit_json(**result)
-
 
 if __name__ == "__main__":
     main()

@@ -12,19 +12,8 @@ description:
   - Refuses, before any change, what Kafka cannot do in place (fewer partitions than the topic has, another
     replication factor, a replication factor above the broker count), naming the topic and the fix.
   - Supports check mode (the plan is returned, nothing is run).
+extends_documentation_fragment: kafka_stack.core.kafka_tool
 options:
-  kafka_home:
-    description: The Kafka release directory whose C(bin/) tools are run.
-    type: path
-    required: true
-  bootstrap_server:
-    description: C(host:port) of the listener to use.
-    type: str
-    required: true
-  command_config:
-    description: Client properties file for that listener (its security settings).
-    type: path
-    default: ""
   topics:
     description: The declared topics, C([{name, partitions, replication_factor, configs, state}]).
     type: list
@@ -65,7 +54,7 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kafka_stack.core.plugins.module_utils.kafka_tools import (
-    TOOL_ENV, config_argument, parse_describe, parse_topic_configs, tool_argv, topic_plan, topics_of)
+    TOOL_ARGUMENT_SPEC, config_argument, parse_describe, parse_topic_configs, run_tool, topic_plan, topics_of)
 
 
 def action_args(action):
@@ -87,28 +76,18 @@ def action_args(action):
 
 def main():
     module = AnsibleModule(
-        argument_spec={
-            "kafka_home": {"type": "path", "required": True},
-            "bootstrap_server": {"type": "str", "required": True},
-            "command_config": {"type": "path", "default": ""},
-            "topics": {"type": "list", "elements": "dict", "required": True},
-            "broker_count": {"type": "int", "required": True},
-            "default_partitions": {"type": "int", "default": 1},
-            "default_replication_factor": {"type": "int", "default": 1},
-        },
+        argument_spec=dict(
+            TOOL_ARGUMENT_SPEC,
+            topics={"type": "list", "elements": "dict", "required": True},
+            broker_count={"type": "int", "required": True},
+            default_partitions={"type": "int", "default": 1},
+            default_replication_factor={"type": "int", "default": 1},
+        ),
         supports_check_mode=True,
     )
     params = module.params
-
-    def run(tool, *args):
-        argv = tool_argv(params["kafka_home"], tool, params["bootstrap_server"], params["command_config"], *args)
-        rc, out, err = module.run_command(argv, environ_update=TOOL_ENV)
-        if rc != 0:
-            module.fail_json(msg=f"{tool} {' '.join(args[:3])} failed: {(err or out).strip()[-1500:]}")
-        return out
-
-    current = topics_of(parse_describe(run("kafka-topics.sh", "--describe")))
-    configs = parse_topic_configs(run("kafka-configs.sh", "--describe", "--entity-type", "topics"))
+    current = topics_of(parse_describe(run_tool(module, "kafka-topics.sh", "--describe")))
+    configs = parse_topic_configs(run_tool(module, "kafka-configs.sh", "--describe", "--entity-type", "topics"))
     actions, problems = topic_plan(params["topics"], current, configs, params["broker_count"],
                                    params["default_partitions"], params["default_replication_factor"])
     if problems:
@@ -116,8 +95,7 @@ def main():
                          problems=problems, actions=[])
     if not module.check_mode:
         for action in actions:
-            tool, *args = action_args(action)
-            run(tool, *args)
+            run_tool(module, *action_args(action))
     module.exit_json(changed=bool(actions), actions=actions)
 
 

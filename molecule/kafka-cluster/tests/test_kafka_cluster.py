@@ -16,8 +16,8 @@ from kazoo.exceptions import AuthFailedError, NoAuthError
 from kazoo.security import ACL, CREATOR_ALL_ACL, Id, Permissions
 
 import kafka_client
-from testlib import (AckedProducer, client_container, playbook, restart_order_after_change, runner, saved_before_change,
-                     wait_for)
+from testlib import (AckedProducer, client_container, playbook, record_figures, restart_order_after_change, runner,
+                     saved_before_change, wait_for)
 
 testinfra_hosts = ["kc-broker1"]  # cluster-wide tests: run once
 BROKERS = {1: ("kc-broker1", 29094), 2: ("kc-broker2", 29095), 3: ("kc-broker3", 29096)}
@@ -103,7 +103,7 @@ def rf3_topic(prefix):
     return topic
 
 
-def assert_every_acknowledged_record_read_once(producer, expected):
+def assert_every_acknowledged_record_read_once(producer, expected, figure):
     assert not producer.failed, producer.failed[:5]
     assert len(producer.acked) == expected, f"{len(producer.acked)} of {expected} acknowledged"
     wait_for(lambda: under_replicated() == "", timeout=180, interval=5,
@@ -111,6 +111,8 @@ def assert_every_acknowledged_record_read_once(producer, expected):
     read = kafka_client.read_all(BOOTSTRAP, producer.topic, f"{producer.topic}-check", expected, timeout=120)
     assert sorted(read) == sorted(producer.acked)
     assert len(set(read)) == len(read), "duplicates despite the idempotent producer"
+    record_figures("kafka-cluster", {figure: {"acknowledged": len(producer.acked), "read": len(read),
+                                              "failed": len(producer.failed)}})
 
 
 def test_acks_all_producer_loses_nothing_while_a_broker_is_stopped():
@@ -126,7 +128,7 @@ def test_acks_all_producer_loses_nothing_while_a_broker_is_stopped():
         assert stopped.run("systemctl start kafka").rc == 0
     producer.send(f"{producer.topic}-{n}" for n in range(600, 900))
     producer.close()
-    assert_every_acknowledged_record_read_once(producer, 900)
+    assert_every_acknowledged_record_read_once(producer, 900, "stopped_broker_records")
 
 
 def test_kill_9_of_a_broker_under_acks_all_load_loses_nothing():
@@ -145,7 +147,7 @@ def test_kill_9_of_a_broker_under_acks_all_load_loses_nothing():
              what="systemd to start the killed broker again")
     # Its first start may stop again while ZooKeeper still holds the killed process's registration (until
     # that session expires); systemd starts it again. Back in every ISR is what counts.
-    assert_every_acknowledged_record_read_once(producer, 900)
+    assert_every_acknowledged_record_read_once(producer, 900, "kill_9_records")
     assert killed.service("kafka").is_running
 
 
@@ -180,7 +182,7 @@ def test_losing_the_controllers_host_elects_another_and_traffic_goes_on():
         container.unpause()
     producer.send(f"{producer.topic}-{n}" for n in range(500, 600))
     producer.close()
-    assert_every_acknowledged_record_read_once(producer, 600)
+    assert_every_acknowledged_record_read_once(producer, 600, "controller_lost_records")
 
 
 def started_at(name):
@@ -202,7 +204,7 @@ def test_rolling_restart_playbook_restarts_every_broker_with_the_gates_controlle
     for broker_id in BROKERS:
         assert f"Wait until broker {broker_id} is back in every ISR and nothing is under-replicated" in result.stdout
         assert f"Wait until every partition is fully replicated before broker {broker_id} goes down" in result.stdout
-    print(f"rolling restart of 3 brokers: {took:.0f}s")
+    record_figures("kafka-cluster", {"rolling_restart_3_brokers_seconds": round(took, 1)})
     assert under_replicated() == ""
 
 
@@ -245,6 +247,7 @@ def test_health_check_names_a_read_only_log_dir_instead_of_timing_out():
     assert result.returncode != 0, output[-3000:]
     assert f"{data}: read-only file system" in output, output[-3000:]
     assert took < 120, f"the health check took {took:.0f}s: it waited instead of naming the log dir"
+    record_figures("kafka-cluster", {"read_only_log_dir_verdict_seconds": round(took, 1)})
     wait_for(lambda: under_replicated() == "", timeout=180, interval=5, what="broker 3 back in every ISR")
 
 

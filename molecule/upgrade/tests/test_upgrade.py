@@ -19,7 +19,7 @@ from kafka.admin import NewTopic
 from kazoo.client import KazooClient
 
 import kafka_client
-from testlib import in_container, playbook, wait_for
+from testlib import in_container, playbook, record_figures, wait_for
 
 testinfra_hosts = ["up-1"]  # cluster-wide tests: run once
 HOSTS = ["up-1", "up-2", "up-3"]
@@ -179,10 +179,10 @@ def upgraded():
     result = {"before": before, "after": snapshot(), "brokers_before": brokers_before, "load": load,
               "before_values": before_values, "first": first.stdout, "second": second.stdout,
               "upgrade_seconds": round(upgrade_seconds), "rerun_seconds": round(rerun_seconds)}
-    with open(os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "upgrade-figures.json"), "w") as figures:
-        json.dump({"upgrade_seconds": result["upgrade_seconds"], "rerun_seconds": result["rerun_seconds"],
-                   "acknowledged": len(load.acked), "failed": len(load.failed), "live_read": len(load.read),
-                   "live_distinct": len(set(load.read))}, figures)
+    record_figures("upgrade", {"upgrade_seconds": result["upgrade_seconds"], "rerun_seconds": result["rerun_seconds"],
+                               "records_before": BEFORE, "acknowledged_during": len(load.acked),
+                               "failed_during": len(load.failed), "live_group_read": len(load.read),
+                               "live_group_distinct": len(set(load.read))})
     return result
 
 
