@@ -353,3 +353,24 @@ def test_tls_listener_without_keystore_password_or_provided_files(tmp_path):
     assert ("host broker: kafka_tls_cert_src: /nonexistent/broker.pem is not a file on the controller (listener "
             "SECURE uses TLS).") in out
     assert "host broker: kafka_tls_key_src: is empty while kafka_tls_source is provided and listener SECURE" in out
+
+
+def test_rolling_restart_refuses_an_unknown_component_before_any_host():
+    result = playbook(ROOT / "inventories" / "local", "-e", "rolling_restart_component=brokers",
+                      playbook="playbooks/rolling_restart.yml", offline=[])
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "rolling_restart_component: 'brokers' is not a component of the stack; no host was changed" in out, out
+    assert "unreachable=0" in out, "a host was contacted"
+
+
+def test_rolling_restart_refuses_container_mode_with_what_to_do_instead():
+    """local-containers runs the services as containers: the first role's restart entry point refuses,
+    naming the host, the variable and the docker command, before it restarts anything."""
+    result = playbook(ROOT / "inventories" / "local-containers", playbook="playbooks/rolling_restart.yml", reach=[],
+                      offline=[])
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert ("host local-zookeeper: zookeeper_deploy_mode: container: playbooks/rolling_restart.yml restarts systemd "
+            "services one at a time. Fix: restart the container with `docker restart zookeeper`") in out, out
+    assert "changed=0" in out and "changed=1" not in out
