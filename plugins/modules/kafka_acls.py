@@ -33,7 +33,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 added:
-  description: The bindings added, C([resource_type, resource_name, pattern_type, principal, host, operation, permission]).
+  description:
+    - The bindings added, each
+      C([resource_type, resource_name, pattern_type, principal, host, operation, permission]).
   type: list
   returned: always
 removed:

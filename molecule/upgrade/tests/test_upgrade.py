@@ -89,7 +89,8 @@ def snapshot():
     meta = {}
     for name in HOSTS:
         code, out, _ = in_container(name, ["cat", "/var/lib/kafka/data/meta.properties"])
-        meta[name] = dict(item.split("=", 1) for item in out.splitlines() if "=" in item and item[0] != "#")["cluster.id"]
+        lines = [item for item in out.splitlines() if "=" in item and not item.startswith("#")]
+        meta[name] = dict(item.split("=", 1) for item in lines)["cluster.id"]
     return {"topics": topics, "offsets": offsets, "cluster_id": cluster_id, "meta": meta, "users": scram_users()}
 
 
@@ -146,6 +147,21 @@ class Load:
                  what="the live group to read every acknowledged record")
         self.stop_consuming.set()
         self.threads[1].join(timeout=60)
+
+
+def test_bumping_the_protocol_before_the_binaries_is_refused_before_any_host_changes():
+    """Runs first (before the upgrade fixture): the new release with the protocol bumped at once."""
+    links = {name: in_container(name, ["readlink", "/opt/kafka"])[1].strip() for name in HOSTS}
+    bump = f"kafka_inter_broker_protocol_version={line(NEW['kafka_version'])}"
+    refused = playbook("molecule/upgrade/upgrade.yml", "-e", bump)
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0
+    for name in HOSTS:
+        assert (f"host {name}: kafka_inter_broker_protocol_version: {line(NEW['kafka_version'])} cannot be spoken yet: "
+                f"this broker still runs Kafka {line(OLD['kafka_version'])} binaries.") in output, output[-3000:]
+        assert running_kafka_version(name) == [OLD["kafka_version"]]
+    assert {name: in_container(name, ["readlink", "/opt/kafka"])[1].strip() for name in HOSTS} == links
+    assert "PLAY [Deploy ZooKeeper" not in output, "the run went past the pre-flight"
 
 
 @pytest.fixture(scope="module")
