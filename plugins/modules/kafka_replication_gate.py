@@ -93,6 +93,19 @@ def replication_state(partitions, broker_id=-1, tolerate=-1):
             missing.append(name)
     return under, missing
 
+# Answers of Kafka's tools that no wait will change: the brokers' own login or TLS trust is refused.
+_REFUSED = ("SaslAuthenticationException", "SslAuthenticationException", "SSLHandshakeException",
+            "ClusterAuthorizationException", "TopicAuthorizationException")
+
+
+def refusal(output):
+    """The first line of the tool's output that says the login or TLS handshake was refused, or ''."""
+    for text in output.splitlines():
+        if any(marker in text for marker in _REFUSED):
+            return text.strip()
+    return ""
+
+
 def failure_message(under, missing, broker_id, partitions, waited, max_named):
     def named(names):
         shown = ", ".join(names[:max_named])
@@ -133,6 +146,12 @@ def main():
             if not under and not missing:
                 break
         else:
+            refused = refusal(err + out)
+            if refused:  # no wait changes that: say so now
+                message = (f"kafka-topics.sh on {params['bootstrap_server']} was refused with the brokers' own login "
+                           f"(the inter-broker client properties): {refused[:600]}")
+                module.fail_json(msg=message, changed=False, asks=asks, partitions=0, under_replicated=[],
+                                 not_in_isr=[], waited=round(time.monotonic() - start, 1))
             last_error = (err or out).strip().splitlines()[-1:] or [f"exit code {rc}"]
             last_error = last_error[0]
         if time.monotonic() - start + params["interval"] > params["timeout"]:

@@ -216,3 +216,12 @@ def test_descriptor_targets_read_from_ls_output():
                "lr-x------ 1 kafka kafka 64 Dec  3 23:41 87 -> /opt/kafka_2.13-3.8.1/libs/kafka_2.13-3.8.1.jar\n")
     assert state.listed_targets(listing) == ["/dev/null", "/opt/kafka_2.13-3.8.1/libs/kafka_2.13-3.8.1.jar"]
     assert state.jar_version(state.listed_targets(listing)) == "3.8.1"
+
+
+def test_a_refused_login_or_handshake_is_told_at_once():
+    output = ("[2026-12-04 01:06:10,111] ERROR [AdminClient clientId=adminclient-1] Connection to node -1 failed\n"
+              "Error while executing topic command : org.apache.kafka.common.errors.SslAuthenticationException: "
+              "SSL handshake failed\n")
+    assert gate.refusal(output).startswith("Error while executing topic command : org.apache.kafka.common.errors."
+                                           "SslAuthenticationException")
+    assert gate.refusal("Error while executing topic command : Timed out waiting for a node assignment.") == ""
