@@ -350,10 +350,15 @@ def test_declared_topics_are_created_grown_configured_and_deleted_only_when_abse
         {"name": name, "partitions": 4, "replication_factor": 3, "configs": {"retention.ms": 7200000}}]})
     assert again.returncode == 0 and recap(again.stdout)["up-1"] == 0, again.stdout[-3000:]
 
-    fewer = converge("kafka_declared", {"kafka_topics": [{"name": name, "partitions": 2, "replication_factor": 3}]})
-    output = fewer.stdout + fewer.stderr
-    assert fewer.returncode != 0
+    fewer = {"kafka_topics": [{"name": name, "partitions": 2, "replication_factor": 3}]}
+    refused_at_run = converge("kafka_declared", fewer)  # the role's own reconcile step refuses it too
+    assert refused_at_run.returncode != 0
+    refused = playbook("molecule/upgrade/upgrade.yml", "-e", json.dumps(fewer))  # with the whole pre-flight
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0
     assert f"kafka_topics[0] ({name}): partitions 2 is fewer than the 4 the topic has" in output, output[-3000:]
+    assert "PLAY [Deploy ZooKeeper" not in output, "the run went past the pre-flight"
+    assert f"kafka_topics[0] ({name}): partitions 2 is fewer" in refused_at_run.stdout + refused_at_run.stderr
     assert topic_state(name) == (4, 3, {"retention.ms": "7200000"})
 
     deleted = converge("kafka_declared", {"kafka_topics": [{"name": name, "state": "absent"}]})
