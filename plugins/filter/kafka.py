@@ -8,7 +8,7 @@ listener properties Kafka reads, in the order given, and merges them with the ot
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.kafka_stack.core.plugins.plugin_utils.render import (
-    LOGIN_MODULES, TLS_PROTOCOLS, jaas_config, render_value)
+    LOGIN_MODULES, TLS_PROTOCOLS, inter_broker_mechanism, jaas_config, render_value)
 from ansible_collections.kafka_stack.core.plugins.plugin_utils.upgrade import protocol_plan
 
 
@@ -85,7 +85,7 @@ def kafka_listener_sasl_properties(listeners, inter_broker_listener_name, inter_
                 options.update({f"user_{user}": password for user, password in sorted(users.items())})
             props[f"{prefix}.{mechanism.lower()}.sasl.jaas.config"] = jaas_config(mechanism, options, for_properties=True)
         if inter:
-            props["sasl.mechanism.inter.broker.protocol"] = listener.get("inter_broker_mechanism") or mechanisms[0]
+            props["sasl.mechanism.inter.broker.protocol"] = inter_broker_mechanism(listener)
     return props
 
 
@@ -150,8 +150,7 @@ def kafka_inter_broker_client_properties(listeners, inter_broker_listener_name, 
     protocol = str(listener.get("protocol", "PLAINTEXT"))
     props = {"security.protocol": protocol}
     if protocol.startswith("SASL_"):
-        mechanisms = [str(item) for item in listener.get("sasl_mechanisms") or []]
-        mechanism = str(listener.get("inter_broker_mechanism") or (mechanisms[0] if mechanisms else "PLAIN"))
+        mechanism = inter_broker_mechanism(listener)  # pre-flight refuses a SASL listener without mechanisms
         props["sasl.mechanism"] = mechanism
         props["sasl.jaas.config"] = jaas_config(mechanism, {"username": username, "password": password},
                                                 for_properties=True)

@@ -9,7 +9,7 @@ import re
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.kafka_stack.core.plugins.plugin_utils.render import (
-    SCRAM_MECHANISMS, SCRAM_MIN_ITERATIONS, TLS_PROTOCOLS, scram_mechanisms)
+    SCRAM_MECHANISMS, SCRAM_MIN_ITERATIONS, TLS_PROTOCOLS, inter_broker_mechanism, scram_mechanisms)
 
 
 def _user_entries(users):
@@ -37,8 +37,7 @@ def kafka_scram_credentials(users, listeners, inter_broker_listener_name, inter_
     mechanisms = scram_mechanisms(listeners)
     entries = _user_entries(users)
     inter = next((item for item in listeners or [] if item.get("name") == inter_broker_listener_name), {})
-    inter_mechanisms = inter.get("sasl_mechanisms") or []
-    inter_mechanism = inter.get("inter_broker_mechanism") or (inter_mechanisms[0] if inter_mechanisms else "")
+    inter_mechanism = inter_broker_mechanism(inter)
     if (str(inter.get("protocol", "")).startswith("SASL_") and inter_mechanism in SCRAM_MECHANISMS
             and inter_broker_username and inter_broker_username not in [e[0] for e in entries]):
         entries.append((str(inter_broker_username), str(inter_broker_password), None))

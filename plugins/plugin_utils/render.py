@@ -52,6 +52,13 @@ def scram_mechanisms(listeners):
     return found
 
 
+def inter_broker_mechanism(listener):
+    """The SASL mechanism the brokers log in with on their inter-broker ``listener``: its
+    ``inter_broker_mechanism``, else its first ``sasl_mechanisms`` entry ('' when it has none)."""
+    mechanisms = (listener or {}).get("sasl_mechanisms") or []
+    return str((listener or {}).get("inter_broker_mechanism") or (mechanisms[0] if mechanisms else ""))
+
+
 def _jaas_options(options):
     """`` key="value"`` for each option, the value escaped as JAAS reads it (``\\`` and ``\"``)."""
     return "".join(' {}="{}"'.format(key, str(value).replace("\\", "\\\\").replace('"', '\\"'))
