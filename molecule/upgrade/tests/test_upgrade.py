@@ -5,6 +5,7 @@ every broker ends on the new release and protocol (pinned during the first roll,
 ZooKeeper and kafka-ui on theirs, and a second run changes nothing.
 """
 
+import itertools
 import json
 import os
 import re
@@ -14,12 +15,12 @@ import uuid
 
 import pytest
 import yaml
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.admin import NewTopic
 from kazoo.client import KazooClient
 
 import kafka_client
-from testlib import in_container, playbook, record_figures, wait_for
+from testlib import AckedProducer, in_container, playbook, record_figures, wait_for
 
 testinfra_hosts = ["up-1"]  # cluster-wide tests: run once
 HOSTS = ["up-1", "up-2", "up-3"]
@@ -99,24 +100,16 @@ class Load:
     that commits after every poll, both running until stopped."""
 
     def __init__(self):
-        self.acked, self.failed, self.read = [], [], []
+        self.read = []
         self.stop_producing, self.stop_consuming = threading.Event(), threading.Event()
-        self.producer = KafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", enable_idempotence=True,
-                                      retries=2147483647, request_timeout_ms=15000, delivery_timeout_ms=120000,
-                                      max_block_ms=60000, **APP)
+        self.producer = AckedProducer(BOOTSTRAP, TOPIC, **APP)
+        self.acked, self.failed = self.producer.acked, self.producer.failed
         self.threads = [threading.Thread(target=self._produce, daemon=True),
                         threading.Thread(target=self._consume, daemon=True)]
 
     def _produce(self):
-        for n in range(LOAD_MAX):
-            if self.stop_producing.is_set():
-                break
-            value = f"load-{n}"
-            future = self.producer.send(TOPIC, value.encode())
-            future.add_callback(lambda _, v=value: self.acked.append(v))
-            future.add_errback(lambda error, v=value: self.failed.append((v, repr(error))))
-            time.sleep(0.02)
-        self.producer.flush(timeout=120)
+        values = (f"load-{n}" for n in range(LOAD_MAX))
+        self.producer.send(itertools.takewhile(lambda _: not self.stop_producing.is_set(), values), pause=0.02)
 
     def _consume(self):
         consumer = KafkaConsumer(TOPIC, group_id=LIVE, bootstrap_servers=BOOTSTRAP, auto_offset_reset="earliest",
