@@ -17,7 +17,7 @@ export ARTIFACTS ?= testbed
 MODE ?= host
 DEMO_INVENTORY := $(if $(filter container,$(MODE)),inventories/local-containers,inventories/local)
 
-SCENARIOS := default containers zookeeper zookeeper-ensemble kafka-cluster upgrade secure prod-security
+SCENARIOS := default containers zookeeper zookeeper-ensemble kafka-cluster kraft upgrade secure prod-security
 
 .PHONY: help venv host images fixtures lint unit test demo demo-check demo-down bench no-lab $(SCENARIOS:%=molecule-%) clean
 
@@ -50,6 +50,7 @@ ifeq ($(ARTIFACTS),testbed)
 	testbed/fixtures/zookeeper-archive/build.sh
 	testbed/fixtures/kafka-dist/build.sh
 	testbed/fixtures/build-releases.sh molecule/upgrade/vars/versions.yml
+	testbed/fixtures/build-releases.sh molecule/kraft/vars/versions.yml
 	testbed/standins/kafka-ui/build.sh
 	testbed/standins/images/build.sh
 endif

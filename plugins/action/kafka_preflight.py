@@ -9,6 +9,7 @@ import os
 import re
 
 from ansible_collections.kafka_stack.core.plugins.filter.container_env import kafka_container_env_problems
+from ansible_collections.kafka_stack.core.plugins.plugin_utils import kraft
 from ansible_collections.kafka_stack.core.plugins.plugin_utils import preflight as _shared
 from ansible_collections.kafka_stack.core.plugins.plugin_utils.render import (
     CLIENT_AUTH, LOGIN_MODULES, SCRAM_MIN_ITERATIONS, TLS_PROTOCOLS, scram_mechanisms)
@@ -491,12 +492,54 @@ def _declared_problems(declared, properties, broker_count):
     return problems
 
 
+def _version(text):
+    return tuple(int(part) for part in re.findall(r"\d+", str(text or ""))[:2]) or (0, 0)
+
+
+def _metadata_mode_problems(metadata):
+    """Which metadata mode the release has, and what the role's KRaft mode supports."""
+    mode, version = metadata.get("mode", "zookeeper"), metadata.get("version", "")
+    problems = []
+    if mode == "zookeeper" and _version(version) >= (4, 0):
+        problems.append(Problem("kafka_metadata_mode", f"is zookeeper but kafka_version {version} has no ZooKeeper "
+                                "mode (Kafka 4.0 removed it).",
+                                "keep kafka_version at 3.9.x, or set kafka_metadata_mode: kraft for a new cluster "
+                                "(a running ZooKeeper-mode cluster must be migrated, not switched)."))
+    if mode == "kraft" and _version(version) < (3, 9):
+        problems.append(Problem("kafka_version", f"{version} has no dynamic KRaft quorum (KIP-853, 3.9+), which "
+                                "kafka_metadata_mode kraft uses.", "use Kafka 4.x (or 3.9.x)."))
+    if mode == "kraft" and metadata.get("deploy_mode") == "container":
+        problems.append(Problem("kafka_metadata_mode", "kraft is deployed on hosts (systemd) only, not yet in "
+                                "containers.", "use kafka_deploy_mode: host for a KRaft cluster."))
+    return problems
+
+
+def _kraft_problems(properties, metadata):
+    """KRaft's startup rules on this node's properties and the cluster-wide rules."""
+    problems = [Problem(p.var, p.message, p.fix) for p in kraft.kraft_startup_problems(properties)]
+    problems += [Problem(p.var, p.message, p.fix) for p in kraft.cluster_problems(
+        metadata.get("nodes") or [], metadata.get("controllers") or [], metadata.get("controller_listener"),
+        metadata.get("cluster_id") or "")]
+    listener = metadata.get("controller_listener") or {}
+    if "broker" in str(properties.get("process.roles", "")).split(","):
+        clash = [item.get("name") for item in metadata.get("listeners") or []
+                 if isinstance(item, dict) and item.get("name") == listener.get("name")]
+        if clash:
+            problems.append(Problem("kafka_listeners", f"listener {clash[0]} has the name of the controller listener.",
+                                    "rename it, or rename kafka_controller_listener."))
+    return problems
+
+
 def check(host, listeners, properties, brokers, zookeeper_hosts, sasl=None, jvm_options="", zookeeper_auth=None,
-          tls=None, scram=None, container=None, declared=None):
-    """Every Problem of one broker. ``brokers``: [{host, broker_id, advertised: "NAME://h:p,..."}];
-    ``sasl``: {kafka_sasl_inter_broker_username, kafka_sasl_inter_broker_password, kafka_sasl_plain_users};
-    ``container``: {deploy_mode, flavor}."""
-    problems = _model_problems(listeners)
+          tls=None, scram=None, container=None, declared=None, metadata=None):
+    """Every Problem of one broker (or KRaft controller). ``brokers``: [{host, broker_id, advertised:
+    "NAME://h:p,..."}]; ``sasl``: {kafka_sasl_inter_broker_username, kafka_sasl_inter_broker_password,
+    kafka_sasl_plain_users}; ``container``: {deploy_mode, flavor}; ``metadata``: {mode, version, deploy_mode,
+    nodes, controllers, controller_listener, cluster_id, listeners} (KRaft)."""
+    metadata = metadata or {}
+    if metadata.get("mode") == "kraft":
+        return _check_kraft(host, listeners, properties, brokers, sasl, jvm_options, tls, scram, declared, metadata)
+    problems = _model_problems(listeners) + _metadata_mode_problems(metadata)
     if not problems:
         problems = _security_problems(listeners, properties.get("inter.broker.listener.name"), properties, sasl or {})
         problems += _zookeeper_auth_problems(zookeeper_auth)
@@ -534,16 +577,39 @@ def check(host, listeners, properties, brokers, zookeeper_hosts, sasl=None, jvm_
     return problems
 
 
+def _check_kraft(host, listeners, properties, brokers, sasl, jvm_options, tls, scram, declared, metadata):
+    """check() of a KRaft node: the broker rules on a broker's listeners, the KRaft rules on every node."""
+    is_broker = "broker" in str(properties.get("process.roles", "")).split(",")
+    problems = _metadata_mode_problems(metadata) + (_model_problems(listeners) if is_broker else [])
+    if problems:
+        return problems
+    node_listeners = (listeners if is_broker else []) + [metadata.get("controller_listener") or {}]
+    if is_broker:
+        problems += _security_problems(listeners, properties.get("inter.broker.listener.name"), properties, sasl or {})
+        problems += _scram_problems(listeners, scram or {})
+        problems += _declared_problems(declared or {}, properties, len(brokers))
+    problems += _tls_problems(node_listeners, tls or {}, host)
+    problems += _kraft_problems(properties, metadata)
+    if [p for p in problems if p.fatal]:
+        return problems
+    if is_broker:
+        try:
+            _jaas_check(properties, jvm_options)
+        except KafkaRefusal as refusal:
+            problems.append(Problem(refusal.var, f"Kafka would refuse to start: {refusal.message}", refusal.fix))
+    return problems
+
+
 class ActionModule(_shared.PreflightAction):
     """``kafka_preflight: {listeners, properties, brokers, zookeeper_hosts, sasl, jvm_options, zookeeper_auth, tls,
     scram, container}``."""
 
     ROLE = ROLE
     _VALID_ARGS = frozenset(("listeners", "properties", "brokers", "zookeeper_hosts", "sasl", "jvm_options",
-                             "zookeeper_auth", "tls", "scram", "container", "declared"))
+                             "zookeeper_auth", "tls", "scram", "container", "declared", "metadata"))
 
     def problems(self, host, args):
         return check(host, args.get("listeners"), args.get("properties") or {}, args.get("brokers") or [],
                      args.get("zookeeper_hosts") or [], args.get("sasl") or {}, args.get("jvm_options") or "",
                      args.get("zookeeper_auth") or {}, args.get("tls") or {}, args.get("scram") or {},
-                     args.get("container") or {}, args.get("declared") or {})
+                     args.get("container") or {}, args.get("declared") or {}, args.get("metadata") or {})

@@ -4,6 +4,7 @@ their output (kafka-topics.sh, kafka-configs.sh, kafka-acls.sh of Kafka 3.x).
 Module-side (module_utils): imported as ``ansible_collections.kafka_stack.core.plugins.module_utils.kafka_tools``.
 """
 
+import json
 import re
 
 TOOL_ENV = {"KAFKA_HEAP_OPTS": "-Xmx256m"}
@@ -225,3 +226,90 @@ def acl_plan(declared, current):
     for acl in declared:
         (unwanted if acl.get("state", "present") == "absent" else wanted).update(acl_binding(acl))
     return sorted(wanted - current), sorted(unwanted & current)
+
+
+# KRaft: kafka-metadata-quorum.sh describe --status / --replication, kafka-broker-api-versions.sh.
+_API_VERSIONS_NODE = re.compile(r"^\S+ \(id: (-?\d+) rack: \S+(?: isFenced: (true|false))?\) -> \($")
+
+
+def parse_quorum_status(output):
+    """``describe --status``: ``{cluster_id, leader_id, leader_epoch, high_watermark, voters: [{id,
+    directory_id, endpoints}], observers: [...]}`` (voters and observers are JSON lists in Kafka 3.9+)."""
+    import json
+
+    fields = {}
+    for line in output.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() and not key.startswith(" "):
+            fields[key.strip()] = value.strip()
+
+    def nodes(text):
+        try:
+            parsed = json.loads(text or "[]")
+        except ValueError:  # 3.x before KIP-853 printed [1, 2, 3]
+            parsed = [{"id": int(item)} for item in re.findall(r"-?\d+", text or "")]
+        return [{"id": int(node.get("id")), "directory_id": node.get("directoryId", ""),
+                 "endpoints": node.get("endpoints", [])} if isinstance(node, dict) else {"id": int(node)}
+                for node in parsed]
+
+    def number(key):
+        value = fields.get(key, "")
+        return int(value) if value.lstrip("-").isdigit() else None
+
+    return {"cluster_id": fields.get("ClusterId", ""), "leader_id": number("LeaderId"),
+            "leader_epoch": number("LeaderEpoch"), "high_watermark": number("HighWatermark"),
+            "voters": nodes(fields.get("CurrentVoters")), "observers": nodes(fields.get("CurrentObservers"))}
+
+
+def parse_quorum_replication(output):
+    """``describe --replication``: ``[{node_id, directory_id, log_end_offset, lag, status}]`` (status Leader,
+    Follower or Observer), one per line of its tab-separated table."""
+    rows = []
+    lines = [line for line in output.splitlines() if line.strip()]
+    if not lines:
+        return rows
+    header = [cell.strip() for cell in lines[0].split("\t")]
+    for line in lines[1:]:
+        cells = dict(zip(header, (cell.strip() for cell in line.split("\t"))))
+        if not cells.get("NodeId", "").lstrip("-").isdigit():
+            continue
+        lag = cells.get("Lag", "")
+        rows.append({"node_id": int(cells["NodeId"]), "directory_id": cells.get("DirectoryId", ""),
+                     "log_end_offset": int(cells["LogEndOffset"]) if cells.get("LogEndOffset", "").isdigit() else None,
+                     "lag": int(lag) if lag.lstrip("-").isdigit() else None, "status": cells.get("Status", "")})
+    return rows
+
+
+def parse_api_versions_nodes(output):
+    """The nodes ``kafka-broker-api-versions.sh`` lists (the brokers the cluster knows): ``{id: fenced}``,
+    ``fenced`` None where the release does not say (3.x)."""
+    nodes = {}
+    for line in output.splitlines():
+        match = _API_VERSIONS_NODE.match(line.strip())
+        if match:
+            nodes[int(match.group(1))] = None if match.group(2) is None else match.group(2) == "true"
+    return nodes
+
+
+def quorum_problems(status, replication, node_id=None, part="", max_lag=0, tolerate=None):
+    """What keeps the quorum from being healthy, as sentences (empty when it is): a leader, every voter
+    caught up (lag at most ``max_lag``; ``tolerate``: a node whose lag is forgiven, the one about to go
+    down), and node ``node_id`` in it as a ``voter`` or an ``observer`` (``part``), caught up too."""
+    problems = []
+    if status.get("leader_id") is None or status["leader_id"] < 0:
+        problems.append("the quorum has no leader")
+    voters = {voter["id"] for voter in status.get("voters", [])}
+    lags = {row["node_id"]: row for row in replication}
+    for voter in sorted(voters):
+        if voter == tolerate:
+            continue
+        row = lags.get(voter)
+        if row is None or row["lag"] is None or row["lag"] > max_lag:
+            problems.append(f"voter {voter} is not caught up (lag {row['lag'] if row else 'unknown'})")
+    if node_id is not None and part:
+        present = node_id in voters if part == "voter" else node_id in lags and node_id not in voters
+        if not present:
+            problems.append(f"node {node_id} is not a {part} of the quorum")
+        elif part == "observer" and (lags[node_id]["lag"] is None or lags[node_id]["lag"] > max_lag):
+            problems.append(f"observer {node_id} is not caught up (lag {lags[node_id]['lag']})")
+    return problems

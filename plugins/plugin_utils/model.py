@@ -113,12 +113,26 @@ def kafka_model(hosts, hostvars):
     return {"brokers": [dict(broker, **extra[broker["host"]]) for broker in brokers]}
 
 
-def stack_model(groups, hostvars, zookeeper_group=None, kafka_group=None):
+def controller_model(hosts, hostvars):
+    """The KRaft controllers, in inventory order: ``[{host, node_id, listener}]`` (``listener``: the host's
+    kafka_controller_listener, ``node_id`` its kafka_broker_id)."""
+    controllers = []
+    for name in hosts or []:
+        host = Host(hostvars, "kafka", name)
+        controllers.append({"host": name, "node_id": host.get("kafka_broker_id"),
+                            "listener": host.get("kafka_controller_listener") or {}})
+    return controllers
+
+
+def stack_model(groups, hostvars, zookeeper_group=None, kafka_group=None, controller_group=None):
     """What the roles share about the stack, from the inventory's groups and hostvars. The group names
-    default to the roles' defaults (zookeeper_group_name, kafka_group_name)."""
+    default to the roles' defaults (zookeeper_group_name, kafka_group_name, kafka_controller_group_name)."""
     zookeeper_group = zookeeper_group or role_defaults("zookeeper")["zookeeper_group_name"]
     kafka_group = kafka_group or role_defaults("kafka")["kafka_group_name"]
-    return {"groups": {"zookeeper": zookeeper_group, "kafka": kafka_group},
+    controller_group = controller_group or role_defaults("kafka")["kafka_controller_group_name"]
+    kafka = kafka_model(groups.get(kafka_group) or [], hostvars)
+    kafka["controllers"] = controller_model(groups.get(controller_group) or [], hostvars)
+    return {"groups": {"zookeeper": zookeeper_group, "kafka": kafka_group, "kafka_controller": controller_group},
             "zookeeper": zookeeper_model(groups.get(zookeeper_group) or [], hostvars),
-            "kafka": kafka_model(groups.get(kafka_group) or [], hostvars),
+            "kafka": kafka,
             "tls_protocols": list(TLS_PROTOCOLS)}

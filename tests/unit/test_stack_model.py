@@ -55,11 +55,15 @@ def test_brokers_resolve_listeners_and_their_ca_as_the_kafka_role_would_on_that_
 
 def test_group_names_default_to_the_roles_and_can_be_chosen():
     hostvars = {"a": {"zookeeper_id": 1}, "k": {"kafka_broker_id": 7}}
-    groups = {"coordination": ["a"], "brokers": ["k"], "zookeeper": [], "kafka": []}
+    groups = {"coordination": ["a"], "brokers": ["k"], "quorum": ["q"], "zookeeper": [], "kafka": []}
+    hostvars["q"] = {"kafka_broker_id": 9}
     assert stack.stack_model(groups, hostvars)["groups"] == {
-        "zookeeper": defaults("zookeeper")["zookeeper_group_name"], "kafka": defaults("kafka")["kafka_group_name"]}
-    model = stack.stack_model(groups, hostvars, "coordination", "brokers")
-    assert model["groups"] == {"zookeeper": "coordination", "kafka": "brokers"}
+        "zookeeper": defaults("zookeeper")["zookeeper_group_name"], "kafka": defaults("kafka")["kafka_group_name"],
+        "kafka_controller": defaults("kafka")["kafka_controller_group_name"]}
+    model = stack.stack_model(groups, hostvars, "coordination", "brokers", "quorum")
+    assert model["groups"] == {"zookeeper": "coordination", "kafka": "brokers", "kafka_controller": "quorum"}
+    assert model["kafka"]["controllers"] == [{"host": "q", "node_id": 9, "listener": defaults("kafka")[
+        "kafka_controller_listener"]}]
     assert [m["host"] for m in model["zookeeper"]["members"]] == ["a"]
     assert [b["broker_id"] for b in model["kafka"]["brokers"]] == [7]
 

@@ -77,11 +77,32 @@ def test_tool_launchers_run_their_main_class(release, tmp_path):
     top, java_home = release
     table = [line.split("\t") for line in (ROOT / "testbed/fixtures/kafka-dist/tools.tsv").read_text().splitlines()
              if line and not line.startswith("#")]
-    mains = {row[0]: row[1] for row in table}
+    rows = {row[0]: (row + [""] * 4)[1:5] for row in table}
     assert {"kafka-configs.sh", "kafka-topics.sh", "kafka-console-producer.sh", "kafka-console-consumer.sh",
-            "kafka-consumer-groups.sh", "kafka-broker-api-versions.sh"} <= set(mains)
-    argv = run(top / "bin/zookeeper-shell.sh", "zk:2181", "ls", "/", env={"JAVA_HOME": str(java_home)})
+            "kafka-consumer-groups.sh", "kafka-broker-api-versions.sh", "kafka-storage.sh",
+            "kafka-metadata-quorum.sh"} <= set(rows)
+    # Classes that moved between 3.x and 4.x are listed with both names; ZooKeeper's tools are 3.x only.
+    assert rows["kafka-configs.sh"][0].split("|") == ["kafka.admin.ConfigCommand", "org.apache.kafka.tools.ConfigCommand"]
+    assert rows["zookeeper-shell.sh"] == ["org.apache.zookeeper.ZooKeeperMainWithTlsSupportForKafka", "", "optional",
+                                          "-server"]
+    # A launcher as build.sh writes it passes its leading arguments before the caller's.
+    launcher = top / "bin/zookeeper-shell.sh"
+    launcher.write_text('#!/usr/bin/env bash\nexec "$(dirname "$0")/kafka-run-class.sh" '
+                        'org.apache.zookeeper.ZooKeeperMainWithTlsSupportForKafka -server "$@"\n')
+    launcher.chmod(0o755)
+    argv = run(launcher, "zk:2181", "ls", "/", env={"JAVA_HOME": str(java_home)})
     assert argv[-5:] == ["org.apache.zookeeper.ZooKeeperMainWithTlsSupportForKafka", "-server", "zk:2181", "ls", "/"]
+
+
+def test_a_4x_release_logs_with_log4j2(release, tmp_path):
+    top, java_home = release
+    (top / "config").mkdir()
+    (top / "config/log4j2.yaml").touch()
+    (top / "config/tools-log4j2.yaml").touch()
+    env = {"JAVA_HOME": str(java_home), "LOG_DIR": str(tmp_path)}
+    assert f"-Dlog4j2.configurationFile={top}/config/tools-log4j2.yaml" in run(top / "bin/kafka-run-class.sh", "M", env=env)
+    argv = run(top / "bin/kafka-server-start.sh", "/etc/kafka/server.properties", env=env)
+    assert f"-Dlog4j2.configurationFile={top}/bin/../config/log4j2.yaml" in argv
 
 
 def test_zookeeper_server_start_foreground_contract(tmp_path):

@@ -1,0 +1,128 @@
+"""KRaft filters of the kafka role: a node's part, its listener and quorum properties, and the cluster plan
+(cluster id, first voters) from what the nodes hold. The rules live in plugins/plugin_utils/kraft.py."""
+
+import re
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.kafka_stack.core.plugins.filter.kafka import kafka_listener_properties
+from ansible_collections.kafka_stack.core.plugins.plugin_utils import kraft
+
+_SCRAM_LINE = re.compile(r"^SCRAM credential configs for user-principal '(.*)' are (.*)$")
+
+
+def kafka_node_roles(host, controllers, brokers):
+    """``process.roles`` of ``host`` from the controller and broker groups ('' when it is in neither)."""
+    return kraft.node_roles(host, controllers or [], brokers or [])
+
+
+def kafka_kraft_nodes(controllers, brokers):
+    """Every node of a KRaft cluster once, ``[{host, node_id}]``: the model's controllers, then its brokers
+    not already listed (combined nodes)."""
+    nodes = [{"host": c["host"], "node_id": c.get("node_id")} for c in controllers or []]
+    seen = {node["host"] for node in nodes}
+    return nodes + [{"host": b["host"], "node_id": b.get("broker_id")} for b in brokers or [] if b["host"] not in seen]
+
+
+def kafka_kraft_listeners(broker_listeners, controller_listener, roles, bound=False):
+    """The listeners of a KRaft node: those of its protocol map (default), or with ``bound`` those it binds
+    and advertises. A broker maps the controller listener without binding it."""
+    bound_set, mapped = kraft.listener_sets(broker_listeners, controller_listener, roles)
+    return bound_set if bound else mapped
+
+
+def kafka_kraft_listener_properties(broker_listeners, inter_broker_listener_name, host, controller_listener, roles):
+    """``listeners``, ``advertised.listeners``, ``listener.security.protocol.map``, ``controller.listener.names``
+    and, on a broker, ``inter.broker.listener.name`` of a KRaft node."""
+    if not isinstance(controller_listener, dict) or not controller_listener.get("name"):
+        raise AnsibleFilterError("kafka_controller_listener must be a listener dict with a name")
+    bound, mapped = kraft.listener_sets(broker_listeners, controller_listener, roles)
+    rendered = kafka_listener_properties(bound, inter_broker_listener_name, host)
+    props = {
+        "listeners": rendered["listeners"],
+        "advertised.listeners": rendered["advertised.listeners"],
+        "listener.security.protocol.map": kafka_listener_properties(mapped, "", host)["listener.security.protocol.map"],
+        "controller.listener.names": str(controller_listener["name"]),
+    }
+    if "broker" in str(roles).split(","):
+        props["inter.broker.listener.name"] = inter_broker_listener_name
+    return props
+
+
+def kafka_kraft_properties(roles, node_id, controllers):
+    """``process.roles``, ``node.id`` and ``controller.quorum.bootstrap.servers`` (a dynamic quorum, KIP-853)
+    of a node; ``controllers``: the model's controllers ([{host, node_id, listener}]). The ZooKeeper-mode
+    properties (plugin_utils/kraft.py ZOOKEEPER_ONLY) are None: kafka_server_properties drops them."""
+    props = {key: None for key in kraft.ZOOKEEPER_ONLY}  # dropped from the rendered properties
+    props.update({"process.roles": roles, "node.id": node_id,
+                  "controller.quorum.bootstrap.servers": kraft.quorum_bootstrap_servers(controllers or [])})
+    return props
+
+
+def kafka_kraft_cluster_plan(storage_results, requested_cluster_id, controllers, host):
+    """The cluster id and the formatting of this run (plugin_utils/kraft.py cluster_plan) from the registered
+    results of kafka_storage (state: read) looped over the nodes; problems rendered in the pre-flight's form,
+    a problem of no particular node naming ``host``."""
+    states = {result["item"]: result for result in storage_results or []}
+    plan = kraft.cluster_plan(states, requested_cluster_id or "", controllers or [])
+    plan["problems"] = [f"host {name or host}: {p.var}: {p.message} Fix: {p.fix}" for name, p in plan["problems"]]
+    return plan
+
+
+def kafka_kraft_format_mode(host, plan, roles):
+    """How ``host`` is formatted: ``initial`` (a first controller of a new cluster), ``join`` (a controller
+    added to a running quorum) or ``broker``."""
+    if "controller" not in str(roles).split(","):
+        return "broker"
+    return "join" if host in (plan or {}).get("joining", []) else "initial"
+
+
+def kafka_kraft_scram_arguments(credentials):
+    """``--add-scram`` arguments of ``kafka-storage.sh format`` for the SCRAM credentials the cluster needs
+    (``[{name, mechanism, iterations, password}]``): the users exist before the first broker starts."""
+    return [f"{c['mechanism']}=[name={c['name']},iterations={c['iterations']},password={c['password']}]"
+            for c in credentials or []]
+
+
+def kafka_kraft_scram_held(described):
+    """``{user: {mechanism: iterations}}`` from ``kafka-configs.sh --bootstrap-server --describe --entity-type
+    users`` (its lines ``SCRAM credential configs for user-principal 'NAME' are SCRAM-SHA-512=iterations=4096,
+    ...``). KRaft hands out no salted keys, so a changed password of a held credential cannot be seen."""
+    held = {}
+    for line in str(described or "").splitlines():
+        match = _SCRAM_LINE.match(line.strip())
+        if match:
+            for entry in match.group(2).split(","):
+                mechanism, _, iterations = entry.strip().partition("=iterations=")
+                held.setdefault(match.group(1), {})[mechanism] = iterations
+    return held
+
+
+def kafka_kraft_scram_missing(credentials, held):
+    """The credentials (``[{name, mechanism, iterations, password}]``) the cluster lacks or holds with
+    another iteration count (``held``: kafka_kraft_scram_held)."""
+    return [c for c in credentials or [] if (held or {}).get(c["name"], {}).get(c["mechanism"]) != str(c["iterations"])]
+
+
+def kafka_kraft_scram_deletions(absent, held):
+    """``[{name, mechanisms}]`` of the users declared absent that still hold credentials."""
+    return [{"name": name, "mechanisms": sorted(held[name])} for name in absent or [] if (held or {}).get(name)]
+
+
+class FilterModule:
+    """KRaft filters."""
+
+    def filters(self):
+        return {
+            "kafka_node_roles": kafka_node_roles,
+            "kafka_kraft_nodes": kafka_kraft_nodes,
+            "kafka_kraft_listeners": kafka_kraft_listeners,
+            "kafka_kraft_listener_properties": kafka_kraft_listener_properties,
+            "kafka_kraft_properties": kafka_kraft_properties,
+            "kafka_kraft_cluster_plan": kafka_kraft_cluster_plan,
+            "kafka_kraft_format_mode": kafka_kraft_format_mode,
+            "kafka_kraft_scram_arguments": kafka_kraft_scram_arguments,
+            "kafka_kraft_scram_held": kafka_kraft_scram_held,
+            "kafka_kraft_scram_missing": kafka_kraft_scram_missing,
+            "kafka_kraft_scram_deletions": kafka_kraft_scram_deletions,
+        }

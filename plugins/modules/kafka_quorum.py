@@ -1,0 +1,144 @@
+#!/usr/bin/python
+"""Wait until the KRaft quorum is healthy, with a node in its place (kafka-metadata-quorum.sh)."""
+
+DOCUMENTATION = r"""
+module: kafka_quorum
+short_description: Wait until a KRaft quorum has a leader, its voters are caught up and a node holds its place
+description:
+  - Asks the controllers with Kafka's C(kafka-metadata-quorum.sh --bootstrap-controller describe --status) and
+    C(--replication) until the quorum has a leader, every voter lags at most O(max_lag) records behind it, and
+    node O(node_id) is a voter (a controller) or an observer (a broker) that is caught up too.
+  - With O(bootstrap_server), also until C(kafka-broker-api-versions.sh) lists broker O(node_id) unfenced.
+  - A bounded wait; past O(timeout) it fails naming what is missing. It changes nothing.
+options:
+  kafka_home:
+    description: The Kafka release directory whose C(bin/) tools are run.
+    type: path
+    required: true
+  bootstrap_controller:
+    description: C(host:port,...) of the controller listener of the controllers.
+    type: str
+    required: true
+  command_config:
+    description: Client properties of the controller listener (its security settings).
+    type: path
+    default: ""
+  node_id:
+    description: The node whose place is checked; none checks the quorum alone.
+    type: int
+  part:
+    description: What O(node_id) is in the quorum.
+    type: str
+    choices: [voter, observer, ""]
+    default: ""
+  tolerate:
+    description: A voter whose lag is forgiven (the controller about to go down in a rolling restart).
+    type: int
+  max_lag:
+    description: Records a voter or the observer may lag behind the leader and count as caught up.
+    type: int
+    default: 10
+  bootstrap_server:
+    description: C(host:port) of a broker listener to ask whether broker O(node_id) is registered and unfenced.
+    type: str
+    default: ""
+  client_config:
+    description: Client properties for O(bootstrap_server).
+    type: path
+    default: ""
+  timeout:
+    description: Seconds to wait.
+    type: int
+    default: 120
+author: kafka-stack-ansible
+"""
+
+RETURN = r"""
+status:
+  description: C(describe --status) parsed (cluster_id, leader_id, leader_epoch, high_watermark, voters, observers).
+  type: dict
+  returned: always
+replication:
+  description: C(describe --replication) parsed ([{node_id, directory_id, log_end_offset, lag, status}]).
+  type: list
+  returned: always
+"""
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kafka_stack.core.plugins.module_utils.kafka_tools import (
+    TOOL_ENV, parse_api_versions_nodes, parse_quorum_replication, parse_quorum_status, quorum_problems)
+
+
+def _quorum(module, *args):
+    params = module.params
+    argv = [f"{params['kafka_home']}/bin/kafka-metadata-quorum.sh", "--bootstrap-controller",
+            params["bootstrap_controller"]]
+    if params["command_config"]:
+        argv += ["--command-config", params["command_config"]]
+    rc, out, err = module.run_command(argv + ["describe"] + list(args), environ_update=TOOL_ENV)
+    return rc, out, (err or out).strip()[-600:]
+
+
+def _registration(module):
+    params = module.params
+    argv = [f"{params['kafka_home']}/bin/kafka-broker-api-versions.sh", "--bootstrap-server",
+            params["bootstrap_server"]]
+    if params["client_config"]:
+        argv += ["--command-config", params["client_config"]]
+    rc, out, err = module.run_command(argv, environ_update=TOOL_ENV)
+    if rc != 0:
+        return [f"kafka-broker-api-versions.sh failed: {(err or out).strip()[-300:]}"]
+    fenced = parse_api_versions_nodes(out).get(params["node_id"], "missing")
+    if fenced == "missing":
+        return [f"broker {params['node_id']} is not registered with the controllers"]
+    return [f"broker {params['node_id']} is fenced"] if fenced else []
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "kafka_home": {"type": "path", "required": True},
+            "bootstrap_controller": {"type": "str", "required": True},
+            "command_config": {"type": "path", "default": ""},
+            "node_id": {"type": "int"},
+            "part": {"type": "str", "choices": ["voter", "observer", ""], "default": ""},
+            "tolerate": {"type": "int"},
+            "max_lag": {"type": "int", "default": 10},
+            "bootstrap_server": {"type": "str", "default": ""},
+            "client_config": {"type": "path", "default": ""},
+            "timeout": {"type": "int", "default": 120},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    deadline = time.monotonic() + params["timeout"]
+    status, replication = {}, []
+    while True:
+        rc, out, said = _quorum(module, "--status")
+        if rc == 0:
+            status = parse_quorum_status(out)
+            rc, out, said = _quorum(module, "--replication")
+        if rc == 0:
+            replication = parse_quorum_replication(out)
+            problems = quorum_problems(status, replication, params["node_id"], params["part"], params["max_lag"],
+                                       params["tolerate"])
+            if not problems and params["bootstrap_server"] and params["node_id"] is not None:
+                problems = _registration(module)
+        else:
+            problems = [f"kafka-metadata-quorum.sh failed: {said}"]
+            if "SaslAuthenticationException" in said or "SSLHandshakeException" in said:
+                break  # a refused login or handshake does not heal by waiting
+        if not problems or time.monotonic() >= deadline:
+            break
+        time.sleep(2)
+    if problems:
+        module.fail_json(msg=f"the KRaft quorum at {params['bootstrap_controller']} is not healthy after "
+                             f"{params['timeout']} s: {'; '.join(problems)}", status=status, replication=replication)
+    module.exit_json(changed=False, status=status, replication=replication)
+
+
+if __name__ == "__main__":
+    main()

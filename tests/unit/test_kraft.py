@@ -1,0 +1,249 @@
+"""KRaft mode: node roles, listener and quorum properties, the cluster plan (cluster id, first voters), Kafka's
+KRaft startup rules, the quorum readers and the storage module's guard against reformatting."""
+
+import pytest
+
+from conftest import SEED_LISTENERS, load_plugin
+
+kraft = load_plugin("plugin_utils", "kraft")
+filters = load_plugin("filter", "kraft")
+tools = load_plugin("module_utils", "kafka_tools")
+storage = load_plugin("modules", "kafka_storage")
+preflight = load_plugin("action", "kafka_preflight")
+rolling = load_plugin("filter", "rolling")
+
+CONTROLLER = {"name": "CONTROLLER", "port": 9093, "protocol": "PLAINTEXT"}
+CONTROLLERS = [{"host": f"c{i}", "node_id": i, "listener": CONTROLLER} for i in (1, 2, 3)]
+
+# kafka-metadata-quorum.sh of Kafka 4.4.0 (measured on the test bed's real release).
+STATUS = """ClusterId:              9ptiUtdPSISv3BavsilzEQ
+LeaderId:               2
+LeaderEpoch:            3
+HighWatermark:          640
+MaxFollowerLag:         0
+MaxFollowerLagTimeMs:   0
+CurrentVoters:          [{"id": 1, "directoryId": "joWSja2NTVSXFg5kUlaQaw", "endpoints": ["CONTROLLER://c1:9093"]}, \
+{"id": 2, "directoryId": "UlYW70FHQLKoqMFhGHpFeg", "endpoints": ["CONTROLLER://c2:9093"]}, \
+{"id": 3, "directoryId": "paSkbCgdSaKG8QvAZuF1hA", "endpoints": ["CONTROLLER://c3:9093"]}]
+CurrentObservers:       [{"id": 4, "directoryId": "x4ZQm0VfQ0WvHnYbD5dA2g"}]
+"""
+REPLICATION = ("NodeId\tDirectoryId           \tLogEndOffset\tLag\tLastFetchTimestamp\tLastCaughtUpTimestamp\tStatus\t\n"
+               "2     \tUlYW70FHQLKoqMFhGHpFeg\t640         \t0  \t1796353964820     \t1796353964820        \tLeader\t\n"
+               "1     \tjoWSja2NTVSXFg5kUlaQaw\t640         \t0  \t1796353964820     \t1796353964820        \tFollower\t\n"
+               "3     \tpaSkbCgdSaKG8QvAZuF1hA\t500         \t140\t1796353964820     \t1796353964820        \tFollower\t\n"
+               "4     \tx4ZQm0VfQ0WvHnYbD5dA2g\t638         \t2  \t1796353964820     \t1796353964820        \tObserver\t\n")
+
+
+def test_node_roles_follow_the_groups():
+    assert kraft.node_roles("b1", ["c1"], ["b1"]) == "broker"
+    assert kraft.node_roles("c1", ["c1"], ["b1"]) == "controller"
+    assert kraft.node_roles("n1", ["n1"], ["n1"]) == "broker,controller"
+
+
+def test_broker_maps_but_does_not_bind_the_controller_listener():
+    props = filters.kafka_kraft_listener_properties(SEED_LISTENERS, "PLAINTEXT", "b1", CONTROLLER, "broker")
+    assert "CONTROLLER" not in props["listeners"]
+    assert "CONTROLLER:PLAINTEXT" in props["listener.security.protocol.map"].split(",")
+    assert props["controller.listener.names"] == "CONTROLLER"
+    assert props["inter.broker.listener.name"] == "PLAINTEXT"
+
+
+def test_dedicated_controller_binds_only_its_listener():
+    props = filters.kafka_kraft_listener_properties(SEED_LISTENERS, "PLAINTEXT", "c1", CONTROLLER, "controller")
+    assert props["listeners"] == "CONTROLLER://:9093"
+    assert props["advertised.listeners"] == "CONTROLLER://c1:9093"
+    assert props["listener.security.protocol.map"] == "CONTROLLER:PLAINTEXT"
+    assert "inter.broker.listener.name" not in props
+
+
+def test_combined_node_binds_both():
+    props = filters.kafka_kraft_listener_properties(SEED_LISTENERS, "PLAINTEXT", "n1", CONTROLLER, "broker,controller")
+    assert props["listeners"].split(",") == ["PLAINTEXT://:9092", "EXTERNAL://:9094", "CONTROLLER://:9093"]
+
+
+def test_quorum_bootstrap_and_initial_controllers():
+    props = filters.kafka_kraft_properties("broker", 4, CONTROLLERS)
+    assert props["controller.quorum.bootstrap.servers"] == "c1:9093,c2:9093,c3:9093"
+    initial = kraft.initial_controllers(CONTROLLERS, "9ptiUtdPSISv3BavsilzEQ")
+    entries = initial.split(",")
+    assert [entry.split("@")[0] for entry in entries] == ["1", "2", "3"]
+    directory_ids = [entry.rsplit(":", 1)[1] for entry in entries]
+    assert all(kraft.is_uuid(d) for d in directory_ids) and len(set(directory_ids)) == 3
+    # The same on every run (a re-run after a failed first format writes the same voter set) ...
+    assert kraft.initial_controllers(CONTROLLERS, "9ptiUtdPSISv3BavsilzEQ") == initial
+    # ... and another cluster gets other directory ids.
+    assert kraft.initial_controllers(CONTROLLERS, "AAAAAAAAAAAAAAAAAAAAAQ") != initial
+
+
+def test_new_cluster_id_is_random_and_valid():
+    ids = {kraft.new_cluster_id() for _ in range(50)}
+    assert len(ids) == 50 and all(kraft.is_uuid(i) and len(i) == 22 for i in ids)
+    assert not kraft.is_uuid("AAAAAAAAAAAAAAAAAAAAAA")  # Uuid.ZERO_UUID
+    assert not kraft.is_uuid("my-cluster")
+
+
+def _read(formatted, cluster_id=None):
+    return {"formatted": formatted, "cluster_id": cluster_id or ""}
+
+
+def test_plan_of_a_new_cluster_generates_one_id_and_initial_voters():
+    states = {h: _read(False) for h in ("c1", "c2", "c3", "b1")}
+    plan = kraft.cluster_plan(states, "", CONTROLLERS)
+    assert plan["new_cluster"] and plan["generated"] and kraft.is_uuid(plan["cluster_id"])
+    assert plan["initial_controllers"].startswith("1@c1:9093:") and plan["joining"] == []
+    assert plan["problems"] == []
+
+
+def test_plan_keeps_the_id_the_nodes_hold_and_lets_a_new_controller_join():
+    states = {"c1": _read(True, "9ptiUtdPSISv3BavsilzEQ"), "c2": _read(True, "9ptiUtdPSISv3BavsilzEQ"),
+              "c3": _read(False), "b1": _read(True, "9ptiUtdPSISv3BavsilzEQ")}
+    plan = kraft.cluster_plan(states, "", CONTROLLERS)
+    assert plan["cluster_id"] == "9ptiUtdPSISv3BavsilzEQ" and not plan["generated"]
+    assert not plan["new_cluster"] and plan["joining"] == ["c3"] and plan["initial_controllers"] == ""
+    assert filters.kafka_kraft_format_mode("c3", plan, "controller") == "join"
+    assert filters.kafka_kraft_format_mode("b1", plan, "broker") == "broker"
+
+
+def test_plan_refuses_nodes_of_two_clusters_and_a_pinned_id_they_do_not_hold():
+    states = {"c1": _read(True, "9ptiUtdPSISv3BavsilzEQ"), "c2": _read(True, "UlYW70FHQLKoqMFhGHpFeg")}
+    results = [dict(state, item=host) for host, state in states.items()]
+    plan = filters.kafka_kraft_cluster_plan(results, "paSkbCgdSaKG8QvAZuF1hA", CONTROLLERS, "c1")
+    text = "\n".join(plan["problems"])
+    assert "different cluster ids" in text and "c2" in text and "kafka_cluster_id" in text
+    assert "is paSkbCgdSaKG8QvAZuF1hA but the nodes hold" in text
+
+
+def _props(**extra):
+    props = {"process.roles": "broker", "node.id": "4", "controller.listener.names": "CONTROLLER",
+             "controller.quorum.bootstrap.servers": "c1:9093", "listeners": "PLAINTEXT://:9092",
+             "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+             "inter.broker.listener.name": "PLAINTEXT"}
+    props.update(extra)
+    return props
+
+
+def test_startup_rules_accept_a_rendered_broker():
+    assert kraft.kraft_startup_problems(_props()) == []
+
+
+@pytest.mark.parametrize("change, var, words", [
+    ({"listeners": "PLAINTEXT://:9092,CONTROLLER://:9093"}, "kafka_controller_listener", "must not contain"),
+    ({"node.id": "-1"}, "kafka_broker_id", "node.id"),
+    ({"controller.quorum.bootstrap.servers": ""}, "groups", "quorum"),
+    ({"zookeeper.connect": "zk:2181"}, "kafka_server_properties_extra", "zookeeper.connect"),
+    ({"authorizer.class.name": "kafka.security.authorizer.AclAuthorizer"}, "kafka_server_properties",
+     "StandardAuthorizer"),
+    ({"inter.broker.protocol.version": "3.9"}, "kafka_inter_broker_protocol_version", "metadata.version"),
+    ({"process.roles": "broker,zookeeper"}, "groups", "process.roles"),
+])
+def test_startup_rules_refuse(change, var, words):
+    problems = kraft.kraft_startup_problems(_props(**change))
+    assert [p.var for p in problems] == [var] and words in problems[0].message + problems[0].fix
+
+
+def test_controller_must_bind_its_listener():
+    problems = kraft.kraft_startup_problems(_props(**{"process.roles": "controller", "listeners": "PLAINTEXT://:9092"}))
+    assert [p.var for p in problems] == ["kafka_controller_listener"]
+
+
+def test_cluster_rules_name_the_clashing_node_ids_and_the_missing_controllers():
+    nodes = [{"host": "c1", "node_id": 1}, {"host": "b1", "node_id": 1}]
+    problems = kraft.cluster_problems(nodes, [], {"name": "CONTROLLER", "port": 9093, "protocol": "SASL_SSL"},
+                                      "not-an-id")
+    text = " ".join(p.message for p in problems)
+    assert "c1, b1" in text and "no host is in the controller group" in text
+    assert {p.var for p in problems} == {"kafka_broker_id", "groups", "kafka_controller_listener", "kafka_cluster_id"}
+
+
+def test_preflight_refuses_zookeeper_mode_on_kafka_4_and_kraft_in_containers():
+    zk = preflight._metadata_mode_problems({"mode": "zookeeper", "version": "4.4.0"})
+    assert [p.var for p in zk] == ["kafka_metadata_mode"] and "no ZooKeeper mode" in zk[0].message
+    kr = preflight._metadata_mode_problems({"mode": "kraft", "version": "4.4.0", "deploy_mode": "container"})
+    assert [p.var for p in kr] == ["kafka_metadata_mode"]
+    assert preflight._metadata_mode_problems({"mode": "kraft", "version": "3.8.1"})[0].var == "kafka_version"
+    assert preflight._metadata_mode_problems({"mode": "kraft", "version": "4.4.0", "deploy_mode": "host"}) == []
+
+
+def test_preflight_of_a_dedicated_controller_ignores_broker_listeners_rules():
+    props = {"process.roles": "controller", "node.id": "1", "controller.listener.names": "CONTROLLER",
+             "controller.quorum.bootstrap.servers": "c1:9093", "listeners": "CONTROLLER://:9093",
+             "listener.security.protocol.map": "CONTROLLER:PLAINTEXT", "log.dirs": "/var/lib/kafka"}
+    metadata = {"mode": "kraft", "version": "4.4.0", "deploy_mode": "host", "controllers": ["c1"],
+                "nodes": [{"host": "c1", "node_id": 1}, {"host": "b1", "node_id": 4}],
+                "controller_listener": CONTROLLER, "cluster_id": "", "listeners": SEED_LISTENERS}
+    assert preflight.check("c1", SEED_LISTENERS, props, [], [], metadata=metadata) == []
+
+
+def test_quorum_status_and_replication_parsed():
+    status = tools.parse_quorum_status(STATUS)
+    assert status["leader_id"] == 2 and [v["id"] for v in status["voters"]] == [1, 2, 3]
+    assert status["voters"][0]["directory_id"] == "joWSja2NTVSXFg5kUlaQaw"
+    assert [o["id"] for o in status["observers"]] == [4]
+    rows = tools.parse_quorum_replication(REPLICATION)
+    assert [(r["node_id"], r["lag"], r["status"]) for r in rows] == [
+        (2, 0, "Leader"), (1, 0, "Follower"), (3, 140, "Follower"), (4, 2, "Observer")]
+
+
+def test_quorum_problems_name_the_lagging_voter_unless_tolerated():
+    status, rows = tools.parse_quorum_status(STATUS), tools.parse_quorum_replication(REPLICATION)
+    assert tools.quorum_problems(status, rows, max_lag=10) == ["voter 3 is not caught up (lag 140)"]
+    assert tools.quorum_problems(status, rows, max_lag=10, tolerate=3) == []
+    assert tools.quorum_problems(status, rows, node_id=4, part="observer", max_lag=10, tolerate=3) == []
+    assert tools.quorum_problems(status, rows, node_id=5, part="voter", max_lag=10, tolerate=3) == [
+        "node 5 is not a voter of the quorum"]
+    assert "the quorum has no leader" in tools.quorum_problems(dict(status, leader_id=-1), rows, tolerate=3)
+
+
+def test_api_versions_nodes_fenced_or_not():
+    out = ("b1:9092 (id: 4 rack: null isFenced: false) -> (\n\tProduce(0): 3 to 12 [usable: 12],\n)\n"
+           "b2:9092 (id: 5 rack: null isFenced: true) -> (\n)\nb3:9092 (id: 6 rack: null) -> (\n)\n")
+    assert tools.parse_api_versions_nodes(out) == {4: False, 5: True, 6: None}
+
+
+def test_storage_never_formats_a_formatted_dir(tmp_path):
+    done, empty = tmp_path / "a", tmp_path / "b"
+    done.mkdir()
+    empty.mkdir()
+    (done / "meta.properties").write_text("#\nnode.id=1\ndirectory.id=joWSja2NTVSXFg5kUlaQaw\nversion=1\n"
+                                          "cluster.id=9ptiUtdPSISv3BavsilzEQ\n")
+    directories, ids = storage.inspect([str(done), str(empty)])
+    assert list(directories) == [str(done)] and ids == ["9ptiUtdPSISv3BavsilzEQ"]
+    params = {"kafka_home": "/opt/kafka", "config": "/etc/kafka/server.properties", "cluster_id": "9ptiUtdPSISv3BavsilzEQ",
+              "format_mode": "join", "initial_controllers": "", "scram": ["SCRAM-SHA-512=[name=a,password=b]"]}
+    argv = storage.format_argv(params, partial=True)
+    assert "--ignore-formatted" in argv and "--no-initial-controllers" in argv
+    assert argv[argv.index("--add-scram") + 1] == "SCRAM-SHA-512=[name=a,password=b]"
+
+
+def test_scram_credentials_missing_from_a_running_cluster():
+    described = ("SCRAM credential configs for user-principal 'broker' are SCRAM-SHA-512=iterations=4096\n"
+                 "SCRAM credential configs for user-principal 'app' are SCRAM-SHA-256=iterations=8192, "
+                 "SCRAM-SHA-512=iterations=4096\n")
+    held = filters.kafka_kraft_scram_held(described)
+    assert held == {"broker": {"SCRAM-SHA-512": "4096"}, "app": {"SCRAM-SHA-256": "8192", "SCRAM-SHA-512": "4096"}}
+    wanted = [{"name": "broker", "mechanism": "SCRAM-SHA-512", "iterations": 4096, "password": "x"},
+              {"name": "app", "mechanism": "SCRAM-SHA-256", "iterations": 4096, "password": "y"},
+              {"name": "new", "mechanism": "SCRAM-SHA-512", "iterations": 4096, "password": "z"}]
+    assert [c["name"] for c in filters.kafka_kraft_scram_missing(wanted, held)] == ["app", "new"]
+    assert filters.kafka_kraft_scram_deletions(["app", "gone"], held) == [
+        {"name": "app", "mechanisms": ["SCRAM-SHA-256", "SCRAM-SHA-512"]}]
+    assert filters.kafka_kraft_scram_arguments(wanted[:1]) == ["SCRAM-SHA-512=[name=broker,iterations=4096,password=x]"]
+
+
+def test_rolling_order_controllers_then_the_active_one_then_brokers():
+    hostvars = {h: {"systemd_service__state": {"kafka": {"restart": True, "mode": mode}}}
+                for h, mode in [("b1", "broker"), ("c1", "active_controller"), ("c2", "controller"), ("b2", "broker")]}
+    order = rolling.rolling_restart_order(["b1", "c1", "c2", "b2"], hostvars, "kafka",
+                                          ["controller", "active_controller", "broker"])
+    assert order == ["c2", "c1", "b1", "b2"]
+    # The single-mode form is unchanged: the last_mode host last, the others in play order.
+    assert rolling.rolling_restart_order(["b1", "c1", "c2"], hostvars, "kafka", "active_controller") == ["b1", "c2", "c1"]
+
+
+def test_zookeeper_only_properties_are_dropped_in_kraft_mode():
+    kafka = load_plugin("filter", "kafka")
+    base = {"zookeeper.connection.timeout.ms": 18000, "num.partitions": 3}
+    props = dict(base, **filters.kafka_kraft_properties("broker", 4, CONTROLLERS))
+    rendered = kafka.kafka_server_properties(props, {})
+    assert "zookeeper.connection.timeout.ms" not in rendered and rendered["num.partitions"] == "3"
+    assert rendered["process.roles"] == "broker" and rendered["node.id"] == "4"
