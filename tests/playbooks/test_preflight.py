@@ -374,3 +374,45 @@ def test_rolling_restart_refuses_container_mode_with_what_to_do_instead():
     assert ("host local-zookeeper: zookeeper_deploy_mode: container: playbooks/rolling_restart.yml restarts systemd "
             "services one at a time. Fix: restart the container with `docker restart zookeeper`") in out, out
     assert "changed=0" in out and "changed=1" not in out
+
+
+KRAFT = """
+all:
+  vars:
+    kafka_metadata_mode: kraft
+    kafka_version: "4.4.0"
+  children:
+    kafka_controller:
+      hosts:
+{controllers}
+    kafka:
+      hosts:
+{brokers}
+"""
+
+
+def test_a_kraft_inventory_passes_preflight_without_zookeeper(tmp_path):
+    inventory = write_inventory(tmp_path, KRAFT.format(
+        controllers="        ctl-a: {kafka_broker_id: 1}\n        ctl-b: {kafka_broker_id: 2}\n"
+                    "        ctl-c: {kafka_broker_id: 3}",
+        brokers="        kafka-a: {kafka_broker_id: 4}\n        kafka-b: {kafka_broker_id: 5}"))
+    result = playbook(inventory)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    # The dedicated controllers ran the kafka role's checks too (no ZooKeeper group is needed).
+    for host in ("ctl-a", "ctl-b", "ctl-c", "kafka-a", "kafka-b"):
+        assert re.search(rf"^{host}\s+: ok=[1-9]\d* .*failed=0", result.stdout, re.M), host
+
+
+def test_kraft_refuses_shared_node_ids_a_missing_quorum_and_zookeeper_mode_on_4x(tmp_path):
+    out = refused(tmp_path, KRAFT.format(
+        controllers="        ctl-a: {kafka_broker_id: 1}",
+        brokers="        kafka-a: {kafka_broker_id: 1}\n"
+                "        kafka-b: {kafka_broker_id: 2, kafka_listeners: [{name: CONTROLLER, port: 9095, "
+                "protocol: PLAINTEXT}], kafka_inter_broker_listener_name: CONTROLLER}"))
+    assert "host kafka-a: kafka_broker_id: node id 1 is shared by ctl-a, kafka-a" in out
+    assert "host kafka-b: kafka_listeners: listener CONTROLLER has the name of the controller listener." in out
+    assert "no host was changed" in out
+    out = refused(tmp_path, KRAFT.format(controllers="        {}", brokers="        kafka-a: {kafka_broker_id: 1}")
+                  .replace("kafka_metadata_mode: kraft", "kafka_metadata_mode: zookeeper")
+                  + "    zookeeper:\n      hosts:\n        zk-a: {}\n")
+    assert ("host kafka-a: kafka_metadata_mode: is zookeeper but kafka_version 4.4.0 has no ZooKeeper mode" in out)
