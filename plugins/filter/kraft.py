@@ -6,14 +6,21 @@ import re
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.kafka_stack.core.plugins.filter.kafka import kafka_listener_properties
-from ansible_collections.kafka_stack.core.plugins.plugin_utils import kraft
+from ansible_collections.kafka_stack.core.plugins.plugin_utils import kraft, migration
 
+ACL_AUTHORIZER = "kafka.security.authorizer.AclAuthorizer"
+STANDARD_AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
 _SCRAM_LINE = re.compile(r"^SCRAM credential configs for user-principal '(.*)' are (.*)$")
 
 
 def kafka_node_roles(host, controllers, brokers):
     """``process.roles`` of ``host`` from the controller and broker groups ('' when it is in neither)."""
     return kraft.node_roles(host, controllers or [], brokers or [])
+
+
+def kafka_controller_endpoint(controller):
+    """``host:port`` of a controller of the model, where Kafka's tools reach it (--bootstrap-controller)."""
+    return kraft.controller_endpoint(controller)
 
 
 def kafka_kraft_nodes(controllers, brokers):
@@ -49,14 +56,36 @@ def kafka_kraft_listener_properties(broker_listeners, inter_broker_listener_name
     return props
 
 
-def kafka_kraft_properties(roles, node_id, controllers):
+def kafka_kraft_properties(roles, node_id, controllers, quorum="dynamic"):
     """``process.roles``, ``node.id`` and ``controller.quorum.bootstrap.servers`` (a dynamic quorum, KIP-853)
     of a node; ``controllers``: the model's controllers ([{host, node_id, listener}]). The ZooKeeper-mode
     properties (plugin_utils/kraft.py ZOOKEEPER_ONLY) are None: kafka_server_properties drops them."""
     props = {key: None for key in kraft.ZOOKEEPER_ONLY}  # dropped from the rendered properties
-    props.update({"process.roles": roles, "node.id": node_id,
-                  "controller.quorum.bootstrap.servers": kraft.quorum_bootstrap_servers(controllers or [])})
+    props.update({"process.roles": roles, "node.id": node_id})
+    if quorum == "static":  # a migrated cluster (Kafka 3.9 migrates to static quorums only)
+        props["controller.quorum.voters"] = kraft.quorum_voters(controllers or [])
+    else:
+        props["controller.quorum.bootstrap.servers"] = kraft.quorum_bootstrap_servers(controllers or [])
     return props
+
+
+def kafka_migration_overlay(phase, kraft_mode, roles, inter_broker_listener_name, zookeeper_connect, controllers):
+    """What the migration phase adds to a node's properties (plugin_utils/kraft.py migration_overlay)."""
+    return kraft.migration_overlay(phase, kraft_mode, roles, inter_broker_listener_name, zookeeper_connect,
+                                   kraft.quorum_voters(controllers or []))
+
+
+def kafka_protocol_map(listeners):
+    """``listener.security.protocol.map`` of every listener given (bound or only mapped)."""
+    return ",".join(f"{item.get('name')}:{item.get('protocol', '')}" for item in listeners or [])
+
+
+def kafka_kraft_authorizer(properties, kraft_mode):
+    """Rendered properties with ZooKeeper's AclAuthorizer replaced by KRaft's StandardAuthorizer on a KRaft
+    node (the ACLs live in the metadata log there; a migration copies them)."""
+    if kraft_mode and properties.get("authorizer.class.name") == ACL_AUTHORIZER:
+        return dict(properties, **{"authorizer.class.name": STANDARD_AUTHORIZER})
+    return properties
 
 
 def kafka_kraft_cluster_plan(storage_results, requested_cluster_id, controllers, host):
@@ -69,10 +98,10 @@ def kafka_kraft_cluster_plan(storage_results, requested_cluster_id, controllers,
     return plan
 
 
-def kafka_kraft_format_mode(host, plan, roles):
+def kafka_kraft_format_mode(host, plan, roles, quorum="dynamic"):
     """How ``host`` is formatted: ``initial`` (a first controller of a new cluster), ``join`` (a controller
-    added to a running quorum) or ``broker``."""
-    if "controller" not in str(roles).split(","):
+    added to a running quorum) or ``broker`` (no quorum flags: a broker, or any node of a static quorum)."""
+    if "controller" not in str(roles).split(",") or quorum == "static":
         return "broker"
     return "join" if host in (plan or {}).get("joining", []) else "initial"
 
@@ -109,6 +138,31 @@ def kafka_kraft_scram_deletions(absent, held):
     return [{"name": name, "mechanisms": sorted(held[name])} for name in absent or [] if (held or {}).get(name)]
 
 
+def _states(results):
+    return {result["item"]: result for result in results or []}
+
+
+def kafka_migration_progress(state_results, controllers, brokers, znode=None):
+    """Where a ZooKeeper to KRaft migration stands (plugin_utils/migration.py progress), from the registered
+    results of kafka_broker_state looped over every node and the /migration znode."""
+    return migration.progress(_states(state_results), controllers or [], brokers or [], znode)
+
+
+def kafka_migration_znode(znode):
+    """The registered result of zookeeper_znode on /migration as a dict ({} when absent)."""
+    return migration.migration_znode(znode)
+
+
+def kafka_migration_guard(phase, state, confirm_finalize=False):
+    """Why ``phase`` may not run now (plugin_utils/migration.py guard)."""
+    return migration.guard(phase, state, confirm_finalize)
+
+
+def kafka_migration_prechecks(state_results, brokers, quorum):
+    """Phase 1's checks of the ZooKeeper-mode brokers (plugin_utils/migration.py prechecks)."""
+    return migration.prechecks(_states(state_results), brokers or [], quorum)
+
+
 class FilterModule:
     """KRaft filters."""
 
@@ -116,9 +170,17 @@ class FilterModule:
         return {
             "kafka_node_roles": kafka_node_roles,
             "kafka_kraft_nodes": kafka_kraft_nodes,
+            "kafka_controller_endpoint": kafka_controller_endpoint,
             "kafka_kraft_listeners": kafka_kraft_listeners,
             "kafka_kraft_listener_properties": kafka_kraft_listener_properties,
             "kafka_kraft_properties": kafka_kraft_properties,
+            "kafka_migration_overlay": kafka_migration_overlay,
+            "kafka_protocol_map": kafka_protocol_map,
+            "kafka_kraft_authorizer": kafka_kraft_authorizer,
+            "kafka_migration_progress": kafka_migration_progress,
+            "kafka_migration_guard": kafka_migration_guard,
+            "kafka_migration_znode": kafka_migration_znode,
+            "kafka_migration_prechecks": kafka_migration_prechecks,
             "kafka_kraft_cluster_plan": kafka_kraft_cluster_plan,
             "kafka_kraft_format_mode": kafka_kraft_format_mode,
             "kafka_kraft_scram_arguments": kafka_kraft_scram_arguments,

@@ -63,6 +63,22 @@ cluster_id:
   description: C(cluster.id) from the broker's meta.properties; empty before its first start.
   type: str
   returned: always
+process_roles:
+  description: C(process.roles) in server.properties (KRaft); empty in ZooKeeper mode.
+  type: str
+  returned: always
+migration:
+  description: Whether server.properties enables the ZooKeeper to KRaft migration (C(zookeeper.metadata.migration.enable)).
+  type: bool
+  returned: always
+zookeeper:
+  description: Whether server.properties sets C(zookeeper.connect).
+  type: bool
+  returned: always
+authorizer:
+  description: C(authorizer.class.name) in server.properties.
+  type: str
+  returned: always
 """
 
 import os
@@ -152,14 +168,18 @@ def main():
             rc, out, _ = module.run_command(["runuser", "-u", params["user"], "--", "ls", "-l", f"/proc/{pid}/fd"])
             running = jar_version(listed_targets(out)) if rc == 0 else ""
     installed = release_version(os.path.realpath(params["home_link"])) if os.path.islink(params["home_link"]) else ""
-    protocol = properties(_read(params["config"])).get("inter.broker.protocol.version", "")
+    config = properties(_read(params["config"]))
+    protocol = config.get("inter.broker.protocol.version", "")
     cluster_id = ""
     for log_dir in params["log_dirs"]:
         cluster_id = properties(_read(os.path.join(log_dir, "meta.properties"))).get("cluster.id", "")
         if cluster_id:
             break
     module.exit_json(changed=False, running_version=running, installed_version=installed, protocol=protocol,
-                     cluster_id=cluster_id)
+                     cluster_id=cluster_id, process_roles=config.get("process.roles", ""),
+                     migration=config.get("zookeeper.metadata.migration.enable", "") == "true",
+                     zookeeper=bool(config.get("zookeeper.connect")),
+                     authorizer=config.get("authorizer.class.name", ""))
 
 
 if __name__ == "__main__":

@@ -92,6 +92,8 @@ def read_meta(path):
 
 def inspect(log_dirs):
     """``(directories, cluster ids)`` of the formatted directories among ``log_dirs``."""
+    # A ZooKeeper-mode broker's meta.properties (version 0) says broker.id; Kafka rewrites it when the broker
+    # first starts in KRaft mode after a migration: it counts as formatted.
     directories = {path: meta for path in log_dirs for meta in [read_meta(path)] if meta is not None}
     return directories, sorted({meta.get("cluster.id", "") for meta in directories.values()})
 
@@ -136,7 +138,8 @@ def main():
     foreign = [f"{path} holds node {meta.get('node.id')} of cluster {meta.get('cluster.id')}"
                for path, meta in directories.items()
                if (params["cluster_id"] and meta.get("cluster.id") != params["cluster_id"])
-               or (params["node_id"] is not None and meta.get("node.id") != str(params["node_id"]))]
+               or (params["node_id"] is not None
+                   and meta.get("node.id", meta.get("broker.id")) != str(params["node_id"]))]
     if foreign or len(cluster_ids) > 1:
         module.fail_json(msg=f"the log dirs belong to another node or cluster ({'; '.join(foreign) or cluster_ids}) "
                              f"than node {params['node_id']} of cluster {params['cluster_id'] or '?'}: the role never "

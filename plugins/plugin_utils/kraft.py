@@ -71,6 +71,11 @@ def controller_endpoint(controller):
     return f"{host}:{listener.get('advertised_port') or listener.get('port')}"
 
 
+def quorum_voters(controllers):
+    """``controller.quorum.voters`` of a static quorum: ``id@host:port`` of every controller."""
+    return ",".join(f"{controller['node_id']}@{controller_endpoint(controller)}" for controller in controllers)
+
+
 def quorum_bootstrap_servers(controllers):
     """``controller.quorum.bootstrap.servers``: every controller's endpoint, in inventory order."""
     return ",".join(controller_endpoint(controller) for controller in controllers)
@@ -80,6 +85,23 @@ def initial_controllers(controllers, cluster_id):
     """``--initial-controllers`` of the first format: ``id@host:port:directory-id`` for every controller."""
     return ",".join(f"{controller['node_id']}@{controller_endpoint(controller)}:"
                     f"{directory_id(cluster_id, controller['node_id'])}" for controller in controllers)
+
+
+MIGRATION_PHASES = ("none", "controllers", "migrate", "kraft_brokers")
+
+
+def migration_overlay(phase, kraft_mode, roles, inter_broker_listener_name, zookeeper_connect, voters):
+    """The properties a ZooKeeper to KRaft migration adds to a node in ``phase`` (playbooks/zookeeper_to_kraft.yml):
+    the controllers keep ZooKeeper (zookeeper.connect, the migration flag, the brokers' inter-broker listener
+    to send them RPCs) until the migration is finalized; the brokers in phase ``migrate`` are ZooKeeper-mode
+    brokers that also know the quorum (the flag, controller.quorum.voters)."""
+    roles = roles.split(",") if isinstance(roles, str) else list(roles)
+    if kraft_mode and roles == ["controller"] and phase in ("controllers", "migrate", "kraft_brokers"):
+        return {"zookeeper.metadata.migration.enable": True, "zookeeper.connect": zookeeper_connect,
+                "inter.broker.listener.name": inter_broker_listener_name}
+    if not kraft_mode and phase == "migrate":
+        return {"zookeeper.metadata.migration.enable": True, "controller.quorum.voters": voters}
+    return {}
 
 
 def listener_sets(broker_listeners, controller_listener, roles):
@@ -110,7 +132,7 @@ def kraft_startup_problems(props):
     if not roles or [r for r in roles if r not in ("broker", "controller")] or len(set(roles)) != len(roles):
         return [Problem("groups", f"process.roles '{props.get('process.roles', '')}' is not broker, controller "
                         "or both.", "put the host in the broker group, the controller group, or both.")]
-    if props.get("zookeeper.connect"):
+    if props.get("zookeeper.connect") and props.get("zookeeper.metadata.migration.enable") != "true":
         problems.append(Problem("kafka_server_properties_extra", "zookeeper.connect is set in KRaft mode (Kafka 4.x "
                                 "has no ZooKeeper mode; a 3.9 node would start a migration).",
                                 "remove zookeeper.connect: kafka_metadata_mode kraft needs no ZooKeeper."))
@@ -161,10 +183,10 @@ def kraft_startup_problems(props):
                                     "AclAuthorizer, which keeps ACLs in ZooKeeper: a KRaft node cannot load it.",
                                     "use org.apache.kafka.metadata.authorizer.StandardAuthorizer (the ACLs then "
                                     "live in the metadata log)."))
-    if props.get("zookeeper.metadata.migration.enable") == "true":
+    if props.get("zookeeper.metadata.migration.enable") == "true" and roles != ["controller"]:
         problems.append(Problem("kafka_server_properties_extra", "zookeeper.metadata.migration.enable is true on a "
-                                "KRaft node: the role's KRaft mode runs a cluster that is KRaft from its start.",
-                                "remove zookeeper.metadata.migration.enable."))
+                                "KRaft broker: during a migration only the controllers (and the brokers still in "
+                                "ZooKeeper mode) take it.", "remove zookeeper.metadata.migration.enable."))
     if props.get("inter.broker.protocol.version"):
         problems.append(Problem("kafka_inter_broker_protocol_version", "inter.broker.protocol.version is set in KRaft "
                                 "mode, where the metadata.version feature replaces it.",

@@ -1,0 +1,120 @@
+"""Where a ZooKeeper to KRaft migration stands, and which phase may run next (playbooks/zookeeper_to_kraft.yml).
+
+Controller-side (plugin_utils): used by the ``migration`` filters as
+``ansible_collections.kafka_stack.core.plugins.plugin_utils.migration``.
+
+Phases, each re-runnable and each refused unless the one before is verifiably complete (Kafka 3.9's
+documented procedure): 1 ``controllers`` (KRaft controllers with the ZooKeeper cluster id and the migration
+flag), 2 ``migrate`` (brokers rolled into migration mode; the controllers copy the metadata, then
+dual-write), 3 ``kraft_brokers`` (brokers rolled to KRaft), 4 ``finalize`` (ZooKeeper removed from the
+controllers: the point of no return).
+"""
+
+import json
+
+PHASES = ("controllers", "migrate", "kraft_brokers", "finalize")
+DONE_NAMES = ("not started", "controllers provisioned", "metadata migrated (dual-write)", "brokers in KRaft mode",
+              "finalized")
+
+
+def migration_znode(znode):
+    """The /migration znode as a dict (``{}`` when absent or unreadable)."""
+    if not znode or not znode.get("exists"):
+        return {}
+    try:
+        return json.loads(znode.get("data") or "{}")
+    except ValueError:
+        return {}
+
+
+def progress(states, controllers, brokers, znode=None):
+    """How many phases are complete (0-4) and why, from kafka_broker_state of every node (``{host: state}``)
+    and the /migration znode. A phase counts only when it holds on every node it concerns."""
+    def state(host):
+        return states.get(host) or {}
+
+    def running(host):
+        return bool(state(host).get("running_version"))
+
+    migration = migration_znode(znode)
+    ctl_migrating = bool(controllers) and all(
+        running(h) and state(h).get("process_roles") == "controller" and state(h).get("migration") for h in controllers)
+    ctl_final = bool(controllers) and all(
+        running(h) and state(h).get("process_roles") == "controller" and not state(h).get("migration")
+        and not state(h).get("zookeeper") for h in controllers)
+    brokers_migrating = bool(brokers) and all(
+        running(h) and not state(h).get("process_roles") and state(h).get("migration") for h in brokers)
+    brokers_kraft = bool(brokers) and all(
+        running(h) and state(h).get("process_roles") == "broker" for h in brokers)
+    migrated = int(migration.get("kraft_metadata_offset", -1)) >= 0
+    if ctl_final and brokers_kraft:
+        done = 4
+    elif ctl_migrating and brokers_kraft:
+        done = 3
+    elif ctl_migrating and brokers_migrating and migrated:
+        done = 2
+    elif ctl_migrating:
+        done = 1
+    else:
+        done = 0
+    return {"done": done, "stage": DONE_NAMES[done], "migrated": migrated, "znode": migration,
+            "controllers_migrating": ctl_migrating, "brokers_migrating": brokers_migrating,
+            "brokers_kraft": brokers_kraft, "controllers_final": ctl_final}
+
+
+# phase -> the completed phases it may start from (re-runs included); rollback: before finalize.
+_ALLOWED = {"controllers": (0, 1, 2, 3), "migrate": (1, 2), "kraft_brokers": (2, 3), "finalize": (3, 4),
+            "rollback": (1, 2, 3)}
+_NEEDS = {"controllers": "", "migrate": "phase controllers (1)", "kraft_brokers": "phase migrate (2)",
+          "finalize": "phase kraft_brokers (3)", "rollback": "phase controllers (1)"}
+
+
+def guard(phase, state, confirm_finalize=False):
+    """Why ``phase`` may not run now (empty when it may)."""
+    if phase not in _ALLOWED:
+        return [f"zookeeper_to_kraft_phase: {phase!r} is not a phase. Fix: run with -e zookeeper_to_kraft_phase="
+                f"one of {', '.join(PHASES)} (or rollback), in that order."]
+    done = state["done"]
+    problems = []
+    if done == 4 and phase != "finalize":
+        problems.append(f"zookeeper_to_kraft_phase: {phase}: the migration is finalized (the controllers no longer "
+                        "know ZooKeeper), so no phase or rollback can run. Fix: nothing to do; run site.yml with "
+                        "kafka_metadata_mode: kraft.")
+    elif done not in _ALLOWED[phase]:
+        if done < min(_ALLOWED[phase]):
+            problems.append(f"zookeeper_to_kraft_phase: {phase} needs {_NEEDS[phase]} complete, but the cluster "
+                            f"is at: {state['stage']}. Fix: run the phases in order.")
+        else:
+            problems.append(f"zookeeper_to_kraft_phase: {phase} would undo a later phase (the cluster is at: "
+                            f"{state['stage']}). Fix: run the next phase, or -e zookeeper_to_kraft_phase=rollback.")
+    if phase == "finalize" and not confirm_finalize and done != 4:
+        problems.append("zookeeper_to_kraft_phase: finalize is the point of no return (no rollback to ZooKeeper "
+                        "after it). Fix: check the cluster, then add -e zookeeper_to_kraft_confirm_finalize=true.")
+    return problems
+
+
+def prechecks(states, brokers, quorum):
+    """Phase 1's checks of the ZooKeeper-mode cluster (beyond the pre-flight's): every broker runs 3.9 with
+    inter.broker.protocol.version 3.9, one cluster id, a static quorum."""
+    problems = []
+    for host in brokers:
+        item = states.get(host) or {}
+        if not str(item.get("running_version", "")).startswith("3.9"):
+            problems.append(f"host {host}: kafka_version: the broker runs Kafka {item.get('running_version') or 'nothing'}"
+                            ", but the migration needs 3.9 on every broker. Fix: upgrade with playbooks/upgrade.yml "
+                            "first.")
+        elif item.get("protocol") != "3.9":
+            problems.append(f"host {host}: kafka_inter_broker_protocol_version: the broker speaks "
+                            f"{item.get('protocol') or 'the default'}, the migration needs 3.9. Fix: run "
+                            "playbooks/upgrade.yml to bump it.")
+        if item.get("process_roles"):
+            problems.append(f"host {host}: kafka_metadata_mode: the broker already runs in KRaft mode "
+                            f"({item['process_roles']}).")
+    ids = {(states.get(h) or {}).get("cluster_id") for h in brokers} - {"", None}
+    if len(ids) > 1:
+        problems.append(f"host {brokers[0]}: kafka_cluster_id: the brokers hold several cluster ids ({', '.join(sorted(ids))}).")
+    if quorum != "static":
+        problems.append(f"host {brokers[0] if brokers else '?'}: kafka_kraft_quorum: is {quorum}, but Kafka 3.9 "
+                        "migrates to a static quorum only. Fix: set kafka_kraft_quorum: static (group_vars/all) "
+                        "and keep it after the migration.")
+    return problems
