@@ -303,3 +303,58 @@ class AckedProducer:
 
     def close(self):
         self.producer.close()
+
+
+class LiveLoad:
+    """An idempotent acks=all producer (one record each 20 ms, at most ``limit``) and a consumer ``group`` that
+    commits after every poll, both running from start() until stop(); stop() waits until the group has read
+    every acknowledged record. ``acked``, ``failed`` and ``read`` hold the values."""
+
+    def __init__(self, bootstrap, topic, group, limit, **security):
+        import threading
+
+        self.bootstrap, self.topic, self.group, self.limit, self.security = bootstrap, topic, group, limit, security
+        self.read = []
+        self.stop_producing, self.stop_consuming = threading.Event(), threading.Event()
+        self.producer = AckedProducer(bootstrap, topic, **security)
+        self.acked, self.failed = self.producer.acked, self.producer.failed
+        self.threads = [threading.Thread(target=self._produce, daemon=True),
+                        threading.Thread(target=self._consume, daemon=True)]
+
+    def _produce(self):
+        import itertools
+
+        values = (f"load-{n}" for n in range(self.limit))
+        self.producer.send(itertools.takewhile(lambda _: not self.stop_producing.is_set(), values), pause=0.02)
+
+    def _consume(self):
+        from kafka import KafkaConsumer
+
+        consumer = KafkaConsumer(self.topic, group_id=self.group, bootstrap_servers=self.bootstrap,
+                                 auto_offset_reset="earliest", enable_auto_commit=False, **self.security)
+        try:
+            while not self.stop_consuming.is_set():
+                batch = consumer.poll(timeout_ms=1000)
+                for records in batch.values():
+                    self.read.extend(record.value.decode() for record in records)
+                if batch:
+                    try:
+                        consumer.commit()
+                    except Exception:  # a rebalance during a broker restart: the next poll re-reads, at least once
+                        pass
+        finally:
+            consumer.close()
+
+    def start(self):
+        for thread in self.threads:
+            thread.start()
+
+    def stop(self):
+        self.stop_producing.set()
+        self.threads[0].join(timeout=180)
+        self.producer.close()
+        wanted = set(self.acked)
+        wait_for(lambda: wanted <= set(self.read), timeout=180, interval=2,
+                 what="the live group to read every acknowledged record")
+        self.stop_consuming.set()
+        self.threads[1].join(timeout=60)

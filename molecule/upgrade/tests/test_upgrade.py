@@ -5,22 +5,20 @@ every broker ends on the new release and protocol (pinned during the first roll,
 ZooKeeper and kafka-ui on theirs, and a second run changes nothing.
 """
 
-import itertools
 import json
 import os
 import re
-import threading
 import time
 import uuid
 
 import pytest
 import yaml
-from kafka import KafkaAdminClient, KafkaConsumer
+from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kazoo.client import KazooClient
 
 import kafka_client
-from testlib import AckedProducer, in_container, playbook, record_figures, wait_for
+from testlib import LiveLoad, in_container, playbook, record_figures, wait_for
 
 testinfra_hosts = ["up-1"]  # cluster-wide tests: run once
 HOSTS = ["up-1", "up-2", "up-3"]
@@ -95,53 +93,6 @@ def snapshot():
     return {"topics": topics, "offsets": offsets, "cluster_id": cluster_id, "meta": meta, "users": scram_users()}
 
 
-class Load:
-    """An idempotent acks=all producer (one record each 20 ms, at most LOAD_MAX) and a consumer group "live"
-    that commits after every poll, both running until stopped."""
-
-    def __init__(self):
-        self.read = []
-        self.stop_producing, self.stop_consuming = threading.Event(), threading.Event()
-        self.producer = AckedProducer(BOOTSTRAP, TOPIC, **APP)
-        self.acked, self.failed = self.producer.acked, self.producer.failed
-        self.threads = [threading.Thread(target=self._produce, daemon=True),
-                        threading.Thread(target=self._consume, daemon=True)]
-
-    def _produce(self):
-        values = (f"load-{n}" for n in range(LOAD_MAX))
-        self.producer.send(itertools.takewhile(lambda _: not self.stop_producing.is_set(), values), pause=0.02)
-
-    def _consume(self):
-        consumer = KafkaConsumer(TOPIC, group_id=LIVE, bootstrap_servers=BOOTSTRAP, auto_offset_reset="earliest",
-                                 enable_auto_commit=False, **APP)
-        try:
-            while not self.stop_consuming.is_set():
-                batch = consumer.poll(timeout_ms=1000)
-                for records in batch.values():
-                    self.read.extend(record.value.decode() for record in records)
-                if batch:
-                    try:
-                        consumer.commit()
-                    except Exception:  # a rebalance during a broker restart: the next poll re-reads, at least once
-                        pass
-        finally:
-            consumer.close()
-
-    def start(self):
-        for thread in self.threads:
-            thread.start()
-
-    def stop(self):
-        self.stop_producing.set()
-        self.threads[0].join(timeout=180)
-        self.producer.close()
-        wanted = set(self.acked)
-        wait_for(lambda: wanted <= set(self.read), timeout=180, interval=2,
-                 what="the live group to read every acknowledged record")
-        self.stop_consuming.set()
-        self.threads[1].join(timeout=60)
-
-
 def test_bumping_the_protocol_before_the_binaries_is_refused_before_any_host_changes():
     """Runs first (before the upgrade fixture): the new release with the protocol bumped at once."""
     links = {name: in_container(name, ["readlink", "/opt/kafka"])[1].strip() for name in HOSTS}
@@ -172,7 +123,7 @@ def upgraded():
     before = snapshot()
     brokers_before = {name: running_kafka_version(name) for name in HOSTS}
 
-    load = Load()
+    load = LiveLoad(BOOTSTRAP, TOPIC, LIVE, LOAD_MAX, **APP)
     load.start()
     started = time.monotonic()
     first = playbook("molecule/upgrade/upgrade.yml", timeout=2400)

@@ -1,0 +1,197 @@
+"""The ZooKeeper to KRaft migration on real Kafka (playbooks/zookeeper_to_kraft.yml), then the upgrade to 4.4.0.
+
+A ZooKeeper-mode Kafka 3.9.2 cluster with a declared topic, records, an idle consumer group's offsets, a SCRAM
+user and ACLs goes through the four phases while an acks=all producer and a live consumer group run; each
+phase is run twice (the second run must change nothing) and what must survive is compared after each.
+Every check talks to 127.0.0.1 or the scenario's own containers."""
+
+import json
+import re
+import time
+import uuid
+
+import pytest
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+
+import kafka_client
+from testlib import LiveLoad, host_var, in_container, playbook, record_figures
+
+BROKERS = ["mg-b1", "mg-b2", "mg-b3"]
+CONTROLLERS = ["mg-c1", "mg-c2", "mg-c3"]
+BOOTSTRAP = "localhost:29291,localhost:29292,localhost:29293"
+PHASES = ["controllers", "migrate", "kraft_brokers", "finalize"]
+RUN = uuid.uuid4().hex[:6]
+TOPIC, IDLE, LIVE, BEFORE = f"migration-load-{RUN}", f"idle-{RUN}", f"live-{RUN}", 200
+LOAD_MAX = 40000  # records; one each 20 ms while the phases run, never more than this
+TOOL_ENV = {"KAFKA_HEAP_OPTS": "-Xmx256m"}
+
+
+def app():
+    return {"security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "SCRAM-SHA-512", "sasl_plain_username": "app",
+            "sasl_plain_password": host_var("mg-b1", "kafka_scram_users")["app"]}
+
+
+def migrate(phase, *extra, timeout=1800):
+    return playbook("molecule/migration/migrate.yml", "-e", f"zookeeper_to_kraft_phase={phase}", *extra,
+                    timeout=timeout)
+
+
+def confirm(phase):
+    return ("-e", "zookeeper_to_kraft_confirm_finalize=true") if phase == "finalize" else ()
+
+
+def recap(output):
+    """{host: changed count} of the PLAY RECAP."""
+    return {match.group(1): int(match.group(2))
+            for match in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}
+
+
+def tool(*argv):
+    code, out, err = in_container("mg-b1", list(argv), environment=TOOL_ENV)
+    assert code == 0, err[-2000:]
+    return out
+
+
+def properties(name, path="/etc/kafka/server.properties"):
+    code, out, _ = in_container(name, ["cat", path])
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line and not line.startswith("#"))
+
+
+def snapshot():
+    """What must survive every phase: the declared topic and the load's topic with their partitions, the idle
+    group's offsets, the SCRAM users, the ACL bindings and the cluster id of every broker's meta.properties."""
+    admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP, **app())
+    try:
+        topics = {item.get("name") or item["topic"]: len(item["partitions"])
+                  for item in admin.describe_topics(["events", TOPIC])}
+        offsets = {f"{tp.topic}-{tp.partition}": meta.offset
+                   for tp, meta in admin.list_group_offsets(IDLE)[IDLE].items()}
+    finally:
+        admin.close()
+    users = sorted(re.findall(r"user-principal '([^']+)' are (SCRAM-SHA-512)", tool(
+        "/opt/kafka/bin/kafka-configs.sh", "--bootstrap-server", "mg-b1:9092", "--describe", "--entity-type", "users")))
+    acls = sorted(line.strip() for line in tool("/opt/kafka/bin/kafka-acls.sh", "--bootstrap-server", "mg-b1:9092",
+                                                "--list").splitlines() if "principal=" in line)
+    cluster_ids = {properties(name, "/var/lib/kafka/data/meta.properties")["cluster.id"] for name in BROKERS}
+    return {"topics": topics, "offsets": offsets, "users": users, "acls": acls, "cluster_ids": sorted(cluster_ids)}
+
+
+def migration_znode():
+    """ZooKeeper's /migration znode, read with Kafka 3.9's zookeeper-shell.sh on a broker."""
+    code, out, _ = in_container("mg-b1", ["bash", "-c", "/opt/kafka/bin/zookeeper-shell.sh mg-zk:2181 get /migration "
+                                          "2>/dev/null | grep '^{' || true"], environment=TOOL_ENV)
+    return json.loads(out.strip().splitlines()[-1]) if code == 0 and out.strip() else {}
+
+
+@pytest.fixture(scope="module")
+def migration():
+    """The four phases under load, each run twice, then the upgrade to Kafka 4.4.0; once for the module."""
+    admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP, **app())
+    try:
+        admin.create_topics([NewTopic(TOPIC, 3, 3, topic_configs={"min.insync.replicas": "2"})])
+    finally:
+        admin.close()
+    before_values = kafka_client.produce_many(BOOTSTRAP, TOPIC, BEFORE, "before", **app())
+    assert len(before_values) == BEFORE
+    assert len(kafka_client.read_all(BOOTSTRAP, TOPIC, IDLE, 120, **app())) == 120
+    result = {"before": snapshot(), "snapshots": {}, "seconds": {}, "reruns": {}, "refused": {}, "znode": {}}
+    result["refused"]["migrate before controllers"] = migrate("migrate")
+
+    load = LiveLoad(BOOTSTRAP, TOPIC, LIVE, LOAD_MAX, **app())
+    load.start()
+    started = time.monotonic()
+    try:
+        for phase in PHASES:
+            begun = time.monotonic()
+            first = migrate(phase, *confirm(phase))
+            assert first.returncode == 0, phase + ":\n" + first.stdout[-6000:] + first.stderr[-2000:]
+            result["seconds"][phase] = round(time.monotonic() - begun)
+            result["snapshots"][phase] = snapshot()
+            result["znode"][phase] = migration_znode()
+            again = migrate(phase, *confirm(phase))
+            assert again.returncode == 0, phase + " again:\n" + again.stdout[-6000:] + again.stderr[-2000:]
+            result["reruns"][phase] = recap(again.stdout)
+            if phase == "kraft_brokers":
+                result["refused"]["migrate after kraft_brokers"] = migrate("migrate")
+                result["refused"]["finalize unconfirmed"] = migrate("finalize")
+        result["refused"]["controllers after finalize"] = migrate("controllers")
+        begun = time.monotonic()
+        upgrade = playbook("molecule/migration/converge.yml", "-e", "kafka_metadata_mode=kraft", "-e",
+                           "kafka_version=4.4.0", timeout=1800)
+        assert upgrade.returncode == 0, upgrade.stdout[-6000:] + upgrade.stderr[-2000:]
+        result["seconds"]["upgrade to 4.4.0"] = round(time.monotonic() - begun)
+        result["snapshots"]["upgrade"] = snapshot()
+        time.sleep(5)  # traffic on the upgraded cluster too
+    finally:
+        load.stop()
+    result["seconds"]["total"] = round(time.monotonic() - started)
+    result["load"] = load
+    result["before_values"] = before_values
+    record_figures("migration", {"phase_seconds": result["seconds"], "records_before": BEFORE,
+                                 "acknowledged_during": len(load.acked), "failed_during": len(load.failed),
+                                 "live_group_read": len(load.read), "live_group_distinct": len(set(load.read))})
+    return result
+
+
+@pytest.mark.parametrize("case, words", [
+    ("migrate before controllers", "migrate needs phase controllers (1) complete, but the cluster is at: not started"),
+    ("migrate after kraft_brokers", "migrate would undo a later phase"),
+    ("finalize unconfirmed", "finalize is the point of no return"),
+    ("controllers after finalize", "the migration is finalized"),
+])
+def test_a_phase_out_of_order_is_refused_before_any_host_changes(migration, case, words):
+    refused = migration["refused"][case]
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0 and words in output, output[-3000:]
+    assert "no host was changed" in output and set(recap(refused.stdout).values()) == {0}
+
+
+@pytest.mark.parametrize("phase", PHASES)
+def test_a_second_run_of_each_phase_changes_nothing(migration, phase):
+    assert migration["reruns"][phase] and set(migration["reruns"][phase].values()) == {0}, migration["reruns"][phase]
+
+
+@pytest.mark.parametrize("step", PHASES + ["upgrade"])
+def test_topics_offsets_users_acls_and_cluster_id_kept(migration, step):
+    before, after = migration["before"], migration["snapshots"][step]
+    assert after["topics"] == before["topics"]
+    assert after["offsets"] == before["offsets"] and sum(before["offsets"].values()) == 120
+    assert after["users"] == before["users"] == [("app", "SCRAM-SHA-512")]
+    assert after["acls"] == before["acls"] and len(before["acls"]) >= 2
+    assert after["cluster_ids"] == before["cluster_ids"] and len(before["cluster_ids"]) == 1
+
+
+def test_no_acknowledged_record_lost_and_the_live_group_read_everything(migration):
+    load = migration["load"]
+    assert not load.failed and len(load.acked) > 1000
+    assert set(load.acked) <= set(load.read)
+    fresh = kafka_client.read_all(BOOTSTRAP, TOPIC, f"fresh-{RUN}", BEFORE + len(load.acked), **app())
+    assert sorted(fresh) == sorted(migration["before_values"] + load.acked)
+
+
+def test_the_controllers_copied_the_metadata_and_wrote_to_both(migration):
+    assert migration["znode"]["controllers"].get("kraft_metadata_offset", -1) == -1
+    copied = migration["znode"]["migrate"]
+    assert copied["kraft_metadata_offset"] >= 0 and copied["kraft_controller_id"] in (101, 102, 103)
+    # Dual-write: the controllers kept writing to ZooKeeper while the brokers moved to KRaft.
+    assert migration["znode"]["kraft_brokers"]["kraft_metadata_offset"] >= copied["kraft_metadata_offset"]
+
+
+def test_the_cluster_ends_in_kraft_mode_on_kafka_4_without_zookeeper(migration):
+    for name in BROKERS:
+        props = properties(name)
+        assert props["process.roles"] == "broker" and props["node.id"] == str(host_var(name, "kafka_broker_id"))
+        assert "zookeeper.connect" not in props and "broker.id" not in props
+        assert props["authorizer.class.name"] == "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    for name in CONTROLLERS:
+        props = properties(name)
+        assert props["process.roles"] == "controller"
+        assert "zookeeper.connect" not in props and "zookeeper.metadata.migration.enable" not in props
+        assert props["controller.quorum.voters"] == "101@mg-c1:9093,102@mg-c2:9093,103@mg-c3:9093"
+    for name in BROKERS + CONTROLLERS:
+        assert in_container(name, ["readlink", "-f", "/opt/kafka"])[1].strip() == "/opt/kafka_2.13-4.4.0"
+    status = tool("/opt/kafka/bin/kafka-metadata-quorum.sh", "--bootstrap-controller", "mg-c1:9093", "describe",
+                  "--status")
+    voters = json.loads(re.search(r"CurrentVoters:\s+(\[.*\])", status).group(1))
+    assert sorted(voter["id"] for voter in voters) == [101, 102, 103]
