@@ -1,6 +1,8 @@
 """KRaft mode: node roles, listener and quorum properties, the cluster plan (cluster id, first voters), Kafka's
 KRaft startup rules, the quorum readers and the storage module's guard against reformatting."""
 
+import json
+
 import pytest
 
 from conftest import SEED_LISTENERS, load_plugin
@@ -247,3 +249,84 @@ def test_zookeeper_only_properties_are_dropped_in_kraft_mode():
     rendered = kafka.kafka_server_properties(props, {})
     assert "zookeeper.connection.timeout.ms" not in rendered and rendered["num.partitions"] == "3"
     assert rendered["process.roles"] == "broker" and rendered["node.id"] == "4"
+
+
+migration = load_plugin("plugin_utils", "migration")
+
+
+def _node(roles="", migrating=False, zookeeper=True, running="3.9.2", protocol="3.9"):
+    return {"running_version": running, "process_roles": roles, "migration": migrating, "zookeeper": zookeeper,
+            "protocol": protocol, "cluster_id": "RCYZ1bCsTlKbOnmHksFeeQ"}
+
+
+def _progress(controllers, brokers, offset=None):
+    states = dict({f"c{i}": c for i, c in enumerate(controllers)}, **{f"b{i}": b for i, b in enumerate(brokers)})
+    znode = None if offset is None else {"exists": True, "data": json.dumps({"kraft_metadata_offset": offset})}
+    return migration.progress(states, [f"c{i}" for i in range(len(controllers))],
+                              [f"b{i}" for i in range(len(brokers))], znode)
+
+
+def test_migration_progress_counts_a_phase_only_when_every_node_holds_it():
+    zk_brokers = [_node(), _node()]
+    assert _progress([_node(running=""), _node(running="")], zk_brokers)["done"] == 0
+    ctl = [_node("controller", True), _node("controller", True)]
+    assert _progress(ctl, zk_brokers)["done"] == 1
+    # One broker rolled into migration mode: phase 2 is not complete yet.
+    assert _progress(ctl, [_node(migrating=True), _node()], offset=-1)["done"] == 1
+    assert _progress(ctl, [_node(migrating=True)] * 2, offset=-1)["done"] == 1  # not copied yet
+    assert _progress(ctl, [_node(migrating=True)] * 2, offset=328)["done"] == 2
+    kraft_brokers = [_node("broker", zookeeper=False)] * 2
+    assert _progress(ctl, kraft_brokers, offset=400)["done"] == 3
+    assert _progress([_node("controller", zookeeper=False)] * 2, kraft_brokers)["done"] == 4
+
+
+@pytest.mark.parametrize("phase, done, words", [
+    ("migrate", 0, "needs phase controllers (1) complete"),
+    ("kraft_brokers", 1, "needs phase migrate (2) complete"),
+    ("migrate", 3, "would undo a later phase"),
+    ("controllers", 4, "the migration is finalized"),
+    ("finalize", 3, "point of no return"),
+    ("switch", 1, "is not a phase"),
+])
+def test_migration_guard_refuses_out_of_order(phase, done, words):
+    problems = migration.guard(phase, {"done": done, "stage": migration.DONE_NAMES[min(done, 4)]})
+    assert problems and words in " ".join(problems)
+
+
+def test_migration_guard_lets_each_phase_run_again_and_in_order():
+    for phase, done in [("controllers", 0), ("controllers", 1), ("migrate", 1), ("migrate", 2),
+                        ("kraft_brokers", 2), ("kraft_brokers", 3)]:
+        assert migration.guard(phase, {"done": done, "stage": ""}) == []
+    assert migration.guard("finalize", {"done": 3, "stage": ""}, confirm_finalize=True) == []
+
+
+def test_migration_prechecks_name_the_broker_and_the_fix():
+    states = {"b1": _node(running="3.8.1"), "b2": _node(protocol="3.8"), "b3": _node()}
+    problems = migration.prechecks(states, ["b1", "b2", "b3"], "dynamic")
+    text = "\n".join(problems)
+    assert "host b1: kafka_version: the broker runs Kafka 3.8.1" in text
+    assert "host b2: kafka_inter_broker_protocol_version: the broker speaks 3.8" in text
+    assert "kafka_kraft_quorum: is dynamic" in text
+    assert not [problem for problem in problems if problem.startswith("host b3")]
+
+
+def test_migration_overlay_per_phase_and_part():
+    assert kraft.migration_overlay("controllers", True, "controller", "INTERNAL", "zk:2181", "1@c1:9093") == {
+        "zookeeper.metadata.migration.enable": True, "zookeeper.connect": "zk:2181",
+        "inter.broker.listener.name": "INTERNAL"}
+    assert kraft.migration_overlay("migrate", False, "broker", "INTERNAL", "zk:2181", "1@c1:9093") == {
+        "zookeeper.metadata.migration.enable": True, "controller.quorum.voters": "1@c1:9093"}
+    assert kraft.migration_overlay("kraft_brokers", True, "broker", "INTERNAL", "zk:2181", "v") == {}
+    assert kraft.migration_overlay("none", True, "controller", "INTERNAL", "zk:2181", "v") == {}
+    assert filters.kafka_kraft_properties("controller", 101, CONTROLLERS, "static")["controller.quorum.voters"] == \
+        "1@c1:9093,2@c2:9093,3@c3:9093"
+    authorized = filters.kafka_kraft_authorizer({"authorizer.class.name": filters.ACL_AUTHORIZER}, True)
+    assert authorized["authorizer.class.name"] == filters.STANDARD_AUTHORIZER
+    assert filters.kafka_kraft_authorizer({"authorizer.class.name": filters.ACL_AUTHORIZER}, False)[
+        "authorizer.class.name"] == filters.ACL_AUTHORIZER
+
+
+def test_storage_counts_a_zookeeper_mode_meta_properties_as_formatted(tmp_path):
+    (tmp_path / "meta.properties").write_text("version=0\nbroker.id=1\ncluster.id=RCYZ1bCsTlKbOnmHksFeeQ\n")
+    directories, ids = storage.inspect([str(tmp_path)])
+    assert directories[str(tmp_path)]["broker.id"] == "1" and ids == ["RCYZ1bCsTlKbOnmHksFeeQ"]
