@@ -17,7 +17,7 @@ export ARTIFACTS ?= testbed
 MODE ?= host
 DEMO_INVENTORY := $(if $(filter container,$(MODE)),inventories/local-containers,inventories/local)
 
-SCENARIOS := default containers zookeeper zookeeper-ensemble kafka-cluster kraft upgrade secure prod-security
+SCENARIOS := default containers zookeeper zookeeper-ensemble kafka-cluster kraft migration upgrade secure prod-security
 
 .PHONY: help venv host images fixtures lint unit test demo demo-check demo-down bench no-lab $(SCENARIOS:%=molecule-%) clean
 
