@@ -17,7 +17,7 @@ from testlib import AckedProducer, host_var, in_container, playbook, record_figu
 CONTROLLERS = ["kr-ctl1", "kr-ctl2", "kr-ctl3"]
 BROKERS = ["kr-broker1", "kr-broker2", "kr-broker3"]
 EXTERNAL = "localhost:49094,localhost:49095,localhost:49096"
-UI = "http://127.0.0.1:48080"
+UI = "http://127.0.0.1:47080"
 PKI = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "."), "pki")
 QUORUM = ["/opt/kafka/bin/kafka-metadata-quorum.sh", "--bootstrap-controller", "kr-ctl1:9093,kr-ctl2:9093,kr-ctl3:9093",
           "--command-config", "/etc/kafka/controller-client.properties", "describe"]

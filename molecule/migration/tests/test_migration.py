@@ -23,7 +23,7 @@ BOOTSTRAP = "localhost:29291,localhost:29292,localhost:29293"
 PHASES = ["controllers", "migrate", "kraft_brokers", "finalize"]
 RUN = uuid.uuid4().hex[:6]
 TOPIC, IDLE, LIVE, BEFORE = f"migration-load-{RUN}", f"idle-{RUN}", f"live-{RUN}", 200
-LOAD_MAX = 40000  # records; one each 20 ms while the phases run, never more than this
+LOAD_MAX = 100000  # records: one each 20 ms while the phases and the upgrade run (about 20 min), never more
 TOOL_ENV = {"KAFKA_HEAP_OPTS": "-Xmx256m"}
 
 
