@@ -66,7 +66,7 @@ cluster_id:
   type: str
   returned: always
 directories:
-  description: C({path: {cluster.id, node.id, directory.id}}) of each formatted directory.
+  description: "Each formatted directory: C({path: {cluster.id, node.id, directory.id}})."
   type: dict
   returned: always
 """
