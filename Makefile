@@ -21,8 +21,8 @@ DEMO_INVENTORY := $(if $(filter container,$(MODE)),inventories/local-containers,
 # time is waiting on restarts, gates and quorums, so two lanes fit CI's 90 minutes on 2 cores where one
 # after another does not. The lanes share no published port or Docker network (default and containers,
 # which both publish 2181/9094/8080, are in lane A). LANES=1 runs every scenario in one lane.
-LANE_A := default containers zookeeper zookeeper-ensemble kafka-cluster upgrade
-LANE_B := kraft migration secure prod-security
+LANE_A := default containers zookeeper zookeeper-ensemble kafka-cluster upgrade secure
+LANE_B := kraft migration prod-security
 SCENARIOS := $(LANE_A) $(LANE_B)
 LANES ?= 2
 
