@@ -294,7 +294,7 @@ def parse_api_versions_nodes(output):
 def quorum_problems(status, replication, node_id=None, part="", max_lag=0, tolerate=None):
     """What keeps the quorum from being healthy, as sentences (empty when it is): a leader, every voter
     caught up (lag at most ``max_lag``; ``tolerate``: a node whose lag is forgiven, the one about to go
-    down), and node ``node_id`` in it as a ``voter`` or an ``observer`` (``part``), caught up too."""
+    down), and node ``node_id`` in it as a ``voter``, an ``observer`` or ``either`` (``part``), caught up too."""
     problems = []
     if status.get("leader_id") is None or status["leader_id"] < 0:
         problems.append("the quorum has no leader")
@@ -307,9 +307,10 @@ def quorum_problems(status, replication, node_id=None, part="", max_lag=0, toler
         if row is None or row["lag"] is None or row["lag"] > max_lag:
             problems.append(f"voter {voter} is not caught up (lag {row['lag'] if row else 'unknown'})")
     if node_id is not None and part:
-        present = node_id in voters if part == "voter" else node_id in lags and node_id not in voters
+        present = {"voter": node_id in voters, "observer": node_id in lags and node_id not in voters,
+                   "either": node_id in lags}[part]
         if not present:
-            problems.append(f"node {node_id} is not a {part} of the quorum")
-        elif part == "observer" and (lags[node_id]["lag"] is None or lags[node_id]["lag"] > max_lag):
-            problems.append(f"observer {node_id} is not caught up (lag {lags[node_id]['lag']})")
+            problems.append(f"node {node_id} is not {'in' if part == 'either' else 'a ' + part + ' of'} the quorum")
+        elif part != "voter" and (lags[node_id]["lag"] is None or lags[node_id]["lag"] > max_lag):
+            problems.append(f"node {node_id} is not caught up (lag {lags[node_id]['lag']})")
     return problems

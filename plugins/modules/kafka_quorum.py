@@ -27,9 +27,9 @@ options:
     description: The node whose place is checked; none checks the quorum alone.
     type: int
   part:
-    description: What O(node_id) is in the quorum.
+    description: What O(node_id) is in the quorum (C(either) a voter or an observer, e.g. a controller about to join).
     type: str
-    choices: [voter, observer, ""]
+    choices: [voter, observer, either, ""]
     default: ""
   tolerate:
     description: A voter whose lag is forgiven (the controller about to go down in a rolling restart).
@@ -104,7 +104,7 @@ def main():
             "bootstrap_controller": {"type": "str", "required": True},
             "command_config": {"type": "path", "default": ""},
             "node_id": {"type": "int"},
-            "part": {"type": "str", "choices": ["voter", "observer", ""], "default": ""},
+            "part": {"type": "str", "choices": ["voter", "observer", "either", ""], "default": ""},
             "tolerate": {"type": "int"},
             "max_lag": {"type": "int", "default": 10},
             "bootstrap_server": {"type": "str", "default": ""},

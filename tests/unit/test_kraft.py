@@ -194,6 +194,10 @@ def test_quorum_problems_name_the_lagging_voter_unless_tolerated():
     assert tools.quorum_problems(status, rows, node_id=5, part="voter", max_lag=10, tolerate=3) == [
         "node 5 is not a voter of the quorum"]
     assert "the quorum has no leader" in tools.quorum_problems(dict(status, leader_id=-1), rows, tolerate=3)
+    # A controller about to join: an observer that has caught up (or already a voter) passes.
+    assert tools.quorum_problems(status, rows, node_id=4, part="either", max_lag=10, tolerate=3) == []
+    assert tools.quorum_problems(status, rows, node_id=2, part="either", max_lag=10, tolerate=3) == []
+    assert tools.quorum_problems(status, rows, node_id=9, part="either", tolerate=3) == ["node 9 is not in the quorum"]
 
 
 def test_api_versions_nodes_fenced_or_not():
