@@ -6,7 +6,7 @@ import re
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.kafka_stack.core.plugins.filter.kafka import kafka_listener_properties
-from ansible_collections.kafka_stack.core.plugins.plugin_utils import kraft, migration
+from ansible_collections.kafka_stack.core.plugins.plugin_utils import kraft, migration, model
 
 ACL_AUTHORIZER = "kafka.security.authorizer.AclAuthorizer"
 STANDARD_AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
@@ -39,16 +39,17 @@ def kafka_kraft_listeners(broker_listeners, controller_listener, roles, bound=Fa
 
 
 def kafka_kraft_listener_properties(broker_listeners, inter_broker_listener_name, host, controller_listener, roles):
-    """``listeners``, ``advertised.listeners``, ``listener.security.protocol.map``, ``controller.listener.names``
-    and, on a broker, ``inter.broker.listener.name`` of a KRaft node."""
+    """``listeners``, ``advertised.listeners``, ``controller.listener.names`` and, on a broker,
+    ``inter.broker.listener.name`` of a KRaft node. ``listener.security.protocol.map`` is not among them: the
+    role renders it in both modes from every listener the node knows (kafka_protocol_map of
+    kafka_kraft_listeners), which in a migration includes more than the KRaft sets."""
     if not isinstance(controller_listener, dict) or not controller_listener.get("name"):
         raise AnsibleFilterError("kafka_controller_listener must be a listener dict with a name")
-    bound, mapped = kraft.listener_sets(broker_listeners, controller_listener, roles)
+    bound, _mapped = kraft.listener_sets(broker_listeners, controller_listener, roles)
     rendered = kafka_listener_properties(bound, inter_broker_listener_name, host)
     props = {
         "listeners": rendered["listeners"],
         "advertised.listeners": rendered["advertised.listeners"],
-        "listener.security.protocol.map": kafka_listener_properties(mapped, "", host)["listener.security.protocol.map"],
         "controller.listener.names": str(controller_listener["name"]),
     }
     if "broker" in str(roles).split(","):
@@ -86,6 +87,16 @@ def kafka_kraft_authorizer(properties, kraft_mode):
     if kraft_mode and properties.get("authorizer.class.name") == ACL_AUTHORIZER:
         return dict(properties, **{"authorizer.class.name": STANDARD_AUTHORIZER})
     return properties
+
+
+def kafka_storage_targets(hosts, hostvars):
+    """Where each KRaft node keeps its log dirs (plugin_utils/model.py kafka_storage_targets)."""
+    return model.kafka_storage_targets(hosts, hostvars)
+
+
+def kafka_storage_dirs(host, targets, volumes=None):
+    """The log dirs of ``host`` to read on its machine (plugin_utils/model.py storage_dirs)."""
+    return model.storage_dirs(host, targets, volumes)
 
 
 def kafka_kraft_cluster_plan(storage_results, requested_cluster_id, controllers, host):
@@ -158,6 +169,18 @@ def kafka_migration_guard(phase, state, confirm_finalize=False):
     return migration.guard(phase, state, confirm_finalize)
 
 
+def kafka_migration_rollback(state_results, controllers, brokers, controller_znode=None, migration_znode=None):
+    """What going back to ZooKeeper mode takes, or why it may not (plugin_utils/migration.py rollback_plan)."""
+    return migration.rollback_plan(_states(state_results), controllers or [], brokers or [],
+                                   {"/controller": controller_znode, "/migration": migration_znode})
+
+
+def kafka_migration_stale_znodes(znode_results):
+    """The znodes a rollback removes, from zookeeper_znode looped over their paths (plugin_utils/migration.py
+    stale_znodes): /controller while a KRaft controller claims it, /migration while it exists."""
+    return migration.stale_znodes({result["item"]: result for result in znode_results or []})
+
+
 def kafka_migration_prechecks(state_results, brokers, quorum):
     """Phase 1's checks of the ZooKeeper-mode brokers (plugin_utils/migration.py prechecks)."""
     return migration.prechecks(_states(state_results), brokers or [], quorum)
@@ -181,6 +204,10 @@ class FilterModule:
             "kafka_migration_guard": kafka_migration_guard,
             "kafka_migration_znode": kafka_migration_znode,
             "kafka_migration_prechecks": kafka_migration_prechecks,
+            "kafka_migration_rollback": kafka_migration_rollback,
+            "kafka_storage_targets": kafka_storage_targets,
+            "kafka_storage_dirs": kafka_storage_dirs,
+            "kafka_migration_stale_znodes": kafka_migration_stale_znodes,
             "kafka_kraft_cluster_plan": kafka_kraft_cluster_plan,
             "kafka_kraft_format_mode": kafka_kraft_format_mode,
             "kafka_kraft_scram_arguments": kafka_kraft_scram_arguments,

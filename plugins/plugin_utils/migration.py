@@ -62,18 +62,18 @@ def progress(states, controllers, brokers, znode=None):
             "brokers_kraft": brokers_kraft, "controllers_final": ctl_final}
 
 
-# phase -> the completed phases it may start from (re-runs included); rollback: before finalize.
-_ALLOWED = {"controllers": (0, 1, 2, 3), "migrate": (1, 2), "kraft_brokers": (2, 3), "finalize": (3, 4),
-            "rollback": (1, 2, 3)}
+# phase -> the completed phases it may start from (re-runs included).
+_ALLOWED = {"controllers": (0, 1, 2, 3), "migrate": (1, 2), "kraft_brokers": (2, 3), "finalize": (3, 4)}
 _NEEDS = {"controllers": "", "migrate": "phase controllers (1)", "kraft_brokers": "phase migrate (2)",
-          "finalize": "phase kraft_brokers (3)", "rollback": "phase controllers (1)"}
+          "finalize": "phase kraft_brokers (3)"}
+ROLLBACK = "playbooks/zookeeper_to_kraft_rollback.yml"
 
 
 def guard(phase, state, confirm_finalize=False):
     """Why ``phase`` may not run now (empty when it may)."""
     if phase not in _ALLOWED:
         return [f"zookeeper_to_kraft_phase: {phase!r} is not a phase. Fix: run with -e zookeeper_to_kraft_phase="
-                f"one of {', '.join(PHASES)} (or rollback), in that order."]
+                f"one of {', '.join(PHASES)}, in that order (to go back: {ROLLBACK})."]
     done = state["done"]
     problems = []
     if done == 4 and phase != "finalize":
@@ -86,7 +86,7 @@ def guard(phase, state, confirm_finalize=False):
                             f"is at: {state['stage']}. Fix: run the phases in order.")
         else:
             problems.append(f"zookeeper_to_kraft_phase: {phase} would undo a later phase (the cluster is at: "
-                            f"{state['stage']}). Fix: run the next phase, or -e zookeeper_to_kraft_phase=rollback.")
+                            f"{state['stage']}). Fix: run the next phase, or go back to ZooKeeper mode with {ROLLBACK}.")
     if phase == "finalize" and not confirm_finalize and done != 4:
         problems.append("zookeeper_to_kraft_phase: finalize is the point of no return (no rollback to ZooKeeper "
                         "after it). Fix: check the cluster, then add -e zookeeper_to_kraft_confirm_finalize=true.")
@@ -118,3 +118,62 @@ def prechecks(states, brokers, quorum):
                         "migrates to a static quorum only. Fix: set kafka_kraft_quorum: static (group_vars/all) "
                         "and keep it after the migration.")
     return problems
+
+
+def controller_claim(znode):
+    """Whether ZooKeeper's /controller znode (a zookeeper_znode result) holds a KRaft controller's claim
+    (``kraftControllerEpoch`` 0 or more; a ZooKeeper-mode broker of 3.9 writes -1): no ZooKeeper-mode broker
+    can become the controller while it does."""
+    if not znode or not znode.get("exists"):
+        return False
+    try:
+        return int(json.loads(znode.get("data") or "{}").get("kraftControllerEpoch", -1)) >= 0
+    except (ValueError, TypeError, AttributeError):
+        return False
+
+
+def rollback_plan(states, controllers, brokers, znodes=None):
+    """What going back to ZooKeeper mode takes (Kafka 3.9's documented procedure), from what every node runs and
+    is configured for and the znodes ``{"/controller": result, "/migration": result}``: ``steps`` in order,
+    ``refusals`` when it may not run. Before finalize only; brokers in KRaft mode first go back to migration
+    mode, which needs every controller running. Every step is idempotent, so a stopped rollback runs again."""
+    def state(host):
+        return states.get(host) or {}
+
+    znodes = znodes or {}
+    finalized = [h for h in controllers if state(h).get("process_roles") == "controller"
+                 and not state(h).get("migration") and not state(h).get("zookeeper")]
+    kraft_brokers = [h for h in brokers if state(h).get("process_roles")]
+    migrating = [h for h in brokers if state(h).get("migration")]
+    down = [h for h in controllers if not (state(h).get("running_version") and state(h).get("migration"))]
+    live = [h for h in controllers if state(h).get("running_version")]
+    refusals = []
+    if finalized:
+        refusals.append(f"host {finalized[0]}: kafka_migration_phase: the controller runs without ZooKeeper, so the "
+                        "migration was finalized (phase 4): the point of no return, Kafka cannot go back to "
+                        "ZooKeeper mode. Fix: none; keep the cluster in KRaft mode (kafka_metadata_mode: kraft).")
+    elif kraft_brokers and down:
+        refusals.append(f"host {down[0]}: the brokers {', '.join(kraft_brokers)} run in KRaft mode and can go back "
+                        "to ZooKeeper mode only through migration mode, with every controller running in migration "
+                        f"mode; {', '.join(down)} {'is' if len(down) == 1 else 'are'} not. Fix: start "
+                        f"{'it' if len(down) == 1 else 'them'} (the Kafka service on {'that host' if len(down) == 1 else 'those hosts'}), "
+                        "then run the rollback again.")
+    steps = []
+    if kraft_brokers:
+        steps.append(f"roll the brokers in KRaft mode ({', '.join(kraft_brokers)}) back to migration mode")
+    if live or any(state(h).get("cluster_id") for h in controllers):
+        steps.append(f"stop the controllers ({', '.join(controllers)}) and move their log dirs aside")
+    stale = stale_znodes(znodes)
+    if stale:
+        steps.append(f"remove {' and '.join(stale)} from ZooKeeper")
+    if kraft_brokers or migrating:
+        steps.append(f"roll the brokers ({', '.join(brokers)}) without the migration settings")
+    return {"refusals": refusals, "steps": steps, "kraft_brokers": kraft_brokers, "migrating_brokers": migrating}
+
+
+def stale_znodes(znodes):
+    """The znodes a rollback removes, of ``{path: zookeeper_znode result}``: /controller while a KRaft controller
+    claims it (a ZooKeeper-mode broker's claim stays), /migration while it exists."""
+    claimed = controller_claim(znodes.get("/controller"))
+    left = bool((znodes.get("/migration") or {}).get("exists"))
+    return [path for path, stale in (("/controller", claimed), ("/migration", left)) if stale]

@@ -44,8 +44,9 @@ def test_node_roles_follow_the_groups():
 
 def test_broker_maps_but_does_not_bind_the_controller_listener():
     props = filters.kafka_kraft_listener_properties(SEED_LISTENERS, "PLAINTEXT", "b1", CONTROLLER, "broker")
-    assert "CONTROLLER" not in props["listeners"]
-    assert "CONTROLLER:PLAINTEXT" in props["listener.security.protocol.map"].split(",")
+    assert "CONTROLLER" not in props["listeners"] and "listener.security.protocol.map" not in props
+    mapped = filters.kafka_kraft_listeners(SEED_LISTENERS, CONTROLLER, "broker")
+    assert "CONTROLLER:PLAINTEXT" in filters.kafka_protocol_map(mapped).split(",")
     assert props["controller.listener.names"] == "CONTROLLER"
     assert props["inter.broker.listener.name"] == "PLAINTEXT"
 
@@ -54,7 +55,8 @@ def test_dedicated_controller_binds_only_its_listener():
     props = filters.kafka_kraft_listener_properties(SEED_LISTENERS, "PLAINTEXT", "c1", CONTROLLER, "controller")
     assert props["listeners"] == "CONTROLLER://:9093"
     assert props["advertised.listeners"] == "CONTROLLER://c1:9093"
-    assert props["listener.security.protocol.map"] == "CONTROLLER:PLAINTEXT"
+    assert filters.kafka_protocol_map(filters.kafka_kraft_listeners(SEED_LISTENERS, CONTROLLER, "controller")) == (
+        "CONTROLLER:PLAINTEXT")
     assert "inter.broker.listener.name" not in props
 
 
@@ -157,11 +159,31 @@ def test_cluster_rules_name_the_clashing_node_ids_and_the_missing_controllers():
     assert {p.var for p in problems} == {"kafka_broker_id", "groups", "kafka_controller_listener", "kafka_cluster_id"}
 
 
-def test_preflight_refuses_zookeeper_mode_on_kafka_4_and_kraft_in_containers():
+def test_preflight_refuses_zookeeper_mode_on_kafka_4_and_kraft_containers_off_the_apache_image():
     zk = preflight._metadata_mode_problems({"mode": "zookeeper", "version": "4.4.0"})
     assert [p.var for p in zk] == ["kafka_metadata_mode"] and "no ZooKeeper mode" in zk[0].message
-    kr = preflight._metadata_mode_problems({"mode": "kraft", "version": "4.4.0", "deploy_mode": "container"})
-    assert [p.var for p in kr] == ["kafka_metadata_mode"]
+    container = {"mode": "kraft", "version": "4.4.0", "deploy_mode": "container"}
+    kr = preflight._metadata_mode_problems(dict(container, quorum="dynamic"))
+    assert [p.var for p in kr] == ["kafka_kraft_quorum"] and "set kafka_kraft_quorum: static" in kr[0].fix
+    assert preflight._metadata_mode_problems(dict(container, quorum="static")) == []
+
+
+def test_preflight_of_a_kraft_container_wants_the_apache_image():
+    props = {"process.roles": "broker,controller", "node.id": "1", "controller.listener.names": "CONTROLLER",
+             "controller.quorum.voters": "1@kafka:9093", "listeners": "PLAINTEXT://:9092,CONTROLLER://:9093",
+             "advertised.listeners": "PLAINTEXT://kafka:9092", "inter.broker.listener.name": "PLAINTEXT",
+             "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+             "log.dirs": "/var/lib/kafka/data"}
+    listeners = [{"name": "PLAINTEXT", "port": 9092, "protocol": "PLAINTEXT", "advertised_host": "kafka"}]
+    metadata = {"mode": "kraft", "version": "4.4.0", "deploy_mode": "container", "quorum": "static",
+                "controllers": ["local-kafka"], "nodes": [{"host": "local-kafka", "node_id": 1}],
+                "controller_listener": CONTROLLER, "cluster_id": "", "listeners": listeners}
+    brokers = [{"host": "local-kafka", "broker_id": 1, "advertised": "PLAINTEXT://kafka:9092"}]
+    refused = preflight.check("local-kafka", listeners, props, brokers, [], metadata=metadata,
+                              container={"deploy_mode": "container", "flavor": "bitnami"})
+    assert [(p.var, p.fix) for p in refused] == [("kafka_container_flavor", "Set kafka_container_flavor: apache.")]
+    assert preflight.check("local-kafka", listeners, props, brokers, [], metadata=metadata,
+                           container={"deploy_mode": "container", "flavor": "apache"}) == []
     assert preflight._metadata_mode_problems({"mode": "kraft", "version": "3.8.1"})[0].var == "kafka_version"
     assert preflight._metadata_mode_problems({"mode": "kraft", "version": "4.4.0", "deploy_mode": "host"}) == []
 
@@ -334,3 +356,76 @@ def test_storage_counts_a_zookeeper_mode_meta_properties_as_formatted(tmp_path):
     (tmp_path / "meta.properties").write_text("version=0\nbroker.id=1\ncluster.id=RCYZ1bCsTlKbOnmHksFeeQ\n")
     directories, ids = storage.inspect([str(tmp_path)])
     assert directories[str(tmp_path)]["broker.id"] == "1" and ids == ["RCYZ1bCsTlKbOnmHksFeeQ"]
+
+
+def _claim(epoch=True, broker=101):
+    """/controller as a KRaft controller claims it, or as a ZooKeeper-mode 3.9 broker writes it (epoch -1)."""
+    data = {"version": 2, "brokerid": broker, "timestamp": "1764800000000", "kraftControllerEpoch": 1 if epoch else -1}
+    return {"exists": True, "data": json.dumps(data)}
+
+
+def _rollback(controllers, brokers, controller=None, migrated=None):
+    states = dict({f"c{i}": c for i, c in enumerate(controllers)}, **{f"b{i}": b for i, b in enumerate(brokers)})
+    znode = None if migrated is None else {"exists": True, "data": json.dumps({"kraft_metadata_offset": migrated})}
+    return migration.rollback_plan(states, [f"c{i}" for i in range(len(controllers))],
+                                   [f"b{i}" for i in range(len(brokers))],
+                                   {"/controller": controller, "/migration": znode})
+
+
+def test_rollback_from_kraft_brokers_goes_through_migration_mode_then_zookeeper():
+    ctl = [_node("controller", True)] * 3
+    plan = _rollback(ctl, [_node("broker", zookeeper=False)] * 2, _claim(), 400)
+    assert plan["refusals"] == [] and plan["kraft_brokers"] == ["b0", "b1"]
+    assert plan["steps"] == [
+        "roll the brokers in KRaft mode (b0, b1) back to migration mode",
+        "stop the controllers (c0, c1, c2) and move their log dirs aside",
+        "remove /controller and /migration from ZooKeeper",
+        "roll the brokers (b0, b1) without the migration settings"]
+
+
+def test_rollback_from_migrate_and_from_controllers():
+    ctl = [_node("controller", True)] * 3
+    plan = _rollback(ctl, [_node(migrating=True)] * 2, _claim(), 328)
+    assert plan["refusals"] == [] and plan["kraft_brokers"] == [] and len(plan["steps"]) == 3
+    # Phase 1 only: a ZooKeeper-mode broker's claim on /controller stays, the brokers are not rolled.
+    plan = _rollback(ctl, [_node(), _node()], _claim(epoch=False, broker=1))
+    assert plan["steps"] == ["stop the controllers (c0, c1, c2) and move their log dirs aside"]
+
+
+def test_rollback_after_a_completed_rollback_has_nothing_to_do():
+    stopped = [dict(_node("controller", True, running=""), cluster_id="")] * 3
+    assert _rollback(stopped, [_node(), _node()], _claim(epoch=False, broker=2)) == {
+        "refusals": [], "steps": [], "kraft_brokers": [], "migrating_brokers": []}
+    # A rollback stopped after the znodes went: only the brokers' second roll is left.
+    plan = _rollback(stopped, [_node(migrating=True), _node()], _claim(epoch=False, broker=2))
+    assert plan["refusals"] == [] and plan["steps"] == ["roll the brokers (b0, b1) without the migration settings"]
+
+
+def test_rollback_refused_after_finalize_or_with_kraft_brokers_and_a_controller_down():
+    final = [_node("controller", zookeeper=False)] * 3
+    plan = _rollback(final, [_node("broker", zookeeper=False)] * 2)
+    assert plan["refusals"] and "host c0: kafka_migration_phase" in plan["refusals"][0]
+    assert "the point of no return" in plan["refusals"][0]
+    ctl = [_node("controller", True), _node("controller", True, running=""), _node("controller", True)]
+    plan = _rollback(ctl, [_node("broker", zookeeper=False), _node(migrating=True)], _claim(), 400)
+    assert plan["refusals"] == [
+        "host c1: the brokers b0 run in KRaft mode and can go back to ZooKeeper mode only through migration mode, "
+        "with every controller running in migration mode; c1 is not. Fix: start it (the Kafka service on that "
+        "host), then run the rollback again."]
+
+
+def test_stale_znodes_keep_a_zookeeper_brokers_claim():
+    assert migration.stale_znodes({"/controller": _claim(), "/migration": {"exists": True}}) == [
+        "/controller", "/migration"]
+    assert migration.stale_znodes({"/controller": _claim(epoch=False), "/migration": {"exists": False}}) == []
+    assert migration.stale_znodes({"/controller": {"exists": True, "data": "not json"}}) == []
+    assert migration.controller_claim({"exists": True, "data": '{"version":1,"brokerid":2}'}) is False
+    assert migration.controller_claim(None) is False
+
+
+def test_the_phase_guard_points_to_the_rollback_playbook():
+    problems = migration.guard("migrate", {"done": 3, "stage": "brokers in KRaft mode"})
+    assert "playbooks/zookeeper_to_kraft_rollback.yml" in problems[0]
+    # The rollback is a playbook of its own, not a phase.
+    refused = migration.guard("rollback", {"done": 1, "stage": ""})[0]
+    assert "'rollback' is not a phase" in refused and "playbooks/zookeeper_to_kraft_rollback.yml" in refused

@@ -1,8 +1,10 @@
 """The ZooKeeper to KRaft migration on real Kafka (playbooks/zookeeper_to_kraft.yml), then the upgrade to 4.4.0.
 
 A ZooKeeper-mode Kafka 3.9.2 cluster with a declared topic, records, an idle consumer group's offsets, a SCRAM
-user and ACLs goes through the four phases while an acks=all producer and a live consumer group run; each
-phase is run twice (the second run must change nothing) and what must survive is compared after each.
+user and ACLs goes through phases 1-3 and back to ZooKeeper mode (playbooks/zookeeper_to_kraft_rollback.yml),
+then through the four phases, while an acks=all producer and a live consumer group run throughout; the
+rollback and each phase of the second pass run twice (the second run must change nothing) and what must
+survive is compared after each.
 Every check talks to 127.0.0.1 or the scenario's own containers."""
 
 import json
@@ -23,7 +25,7 @@ BOOTSTRAP = "localhost:29291,localhost:29292,localhost:29293"
 PHASES = ["controllers", "migrate", "kraft_brokers", "finalize"]
 RUN = uuid.uuid4().hex[:6]
 TOPIC, IDLE, LIVE, BEFORE = f"migration-load-{RUN}", f"idle-{RUN}", f"live-{RUN}", 200
-LOAD_MAX = 100000  # records: one each 20 ms while the phases and the upgrade run (about 20 min), never more
+LOAD_MAX = 150000  # records: one each 20 ms while the phases, the rollback and the upgrade run (~35 min), never more
 TOOL_ENV = {"KAFKA_HEAP_OPTS": "-Xmx256m"}
 
 
@@ -35,6 +37,10 @@ def app():
 def migrate(phase, *extra, timeout=1800):
     return playbook("molecule/migration/migrate.yml", "-e", f"zookeeper_to_kraft_phase={phase}", *extra,
                     timeout=timeout)
+
+
+def rollback(timeout=1800):
+    return playbook("molecule/migration/rollback.yml", timeout=timeout)
 
 
 def confirm(phase):
@@ -77,11 +83,25 @@ def snapshot():
     return {"topics": topics, "offsets": offsets, "users": users, "acls": acls, "cluster_ids": sorted(cluster_ids)}
 
 
-def migration_znode():
-    """ZooKeeper's /migration znode, read with Kafka 3.9's zookeeper-shell.sh on a broker."""
-    code, out, _ = in_container("mg-b1", ["bash", "-c", "/opt/kafka/bin/zookeeper-shell.sh mg-zk:2181 get /migration "
+def znode(path="/migration"):
+    """A znode's JSON data ({} when absent), read with Kafka 3.9's zookeeper-shell.sh on a broker."""
+    code, out, _ = in_container("mg-b1", ["bash", "-c", f"/opt/kafka/bin/zookeeper-shell.sh mg-zk:2181 get {path} "
                                           "2>/dev/null | grep '^{' || true"], environment=TOOL_ENV)
     return json.loads(out.strip().splitlines()[-1]) if code == 0 and out.strip() else {}
+
+
+def zookeeper_mode():
+    """What the rollback must leave: the brokers' configuration, the controllers' service and log dirs, and
+    who holds ZooKeeper's /controller."""
+    controllers = {}
+    for name in CONTROLLERS:
+        active = in_container(name, ["systemctl", "is-active", "kafka"])[1].strip()
+        enabled = in_container(name, ["systemctl", "is-enabled", "kafka"])[1].strip()
+        kept = in_container(name, ["bash", "-c", "ls -d /var/lib/kafka/data.rolled-back-*/meta.properties "
+                                                 "/var/lib/kafka/data/meta.properties 2>/dev/null || true"])[1]
+        controllers[name] = {"active": active, "enabled": enabled, "files": kept.split()}
+    return {"brokers": {name: properties(name) for name in BROKERS}, "controllers": controllers,
+            "controller_znode": znode("/controller"), "migration_znode": znode("/migration")}
 
 
 @pytest.fixture(scope="module")
@@ -102,13 +122,31 @@ def migration():
     load.start()
     started = time.monotonic()
     try:
+        # First pass: phases 1-3, then back to ZooKeeper mode from phase 3 (brokers in KRaft mode).
+        for phase in PHASES[:3]:
+            begun = time.monotonic()
+            first = migrate(phase)
+            assert first.returncode == 0, phase + ":\n" + first.stdout[-6000:] + first.stderr[-2000:]
+            result["seconds"]["first " + phase] = round(time.monotonic() - begun)
+        result["znode"]["first kraft_brokers"] = znode()
+        begun = time.monotonic()
+        back = rollback()
+        assert back.returncode == 0, "rollback:\n" + back.stdout[-6000:] + back.stderr[-2000:]
+        result["seconds"]["rollback"] = round(time.monotonic() - begun)
+        result["rollback_output"] = back.stdout
+        result["snapshots"]["rollback"] = snapshot()
+        result["zookeeper_mode"] = zookeeper_mode()
+        again = rollback()
+        assert again.returncode == 0, "rollback again:\n" + again.stdout[-6000:] + again.stderr[-2000:]
+        result["reruns"]["rollback"] = recap(again.stdout)
+        # Second pass: the four phases, each run twice.
         for phase in PHASES:
             begun = time.monotonic()
             first = migrate(phase, *confirm(phase))
             assert first.returncode == 0, phase + ":\n" + first.stdout[-6000:] + first.stderr[-2000:]
             result["seconds"][phase] = round(time.monotonic() - begun)
             result["snapshots"][phase] = snapshot()
-            result["znode"][phase] = migration_znode()
+            result["znode"][phase] = znode()
             again = migrate(phase, *confirm(phase))
             assert again.returncode == 0, phase + " again:\n" + again.stdout[-6000:] + again.stderr[-2000:]
             result["reruns"][phase] = recap(again.stdout)
@@ -116,6 +154,7 @@ def migration():
                 result["refused"]["migrate after kraft_brokers"] = migrate("migrate")
                 result["refused"]["finalize unconfirmed"] = migrate("finalize")
         result["refused"]["controllers after finalize"] = migrate("controllers")
+        result["refused"]["rollback after finalize"] = rollback()
         begun = time.monotonic()
         upgrade = playbook("molecule/migration/converge.yml", "-e", "kafka_metadata_mode=kraft", "-e",
                            "kafka_version=4.4.0", timeout=1800)
@@ -139,6 +178,7 @@ def migration():
     ("migrate after kraft_brokers", "migrate would undo a later phase"),
     ("finalize unconfirmed", "finalize is the point of no return"),
     ("controllers after finalize", "the migration is finalized"),
+    ("rollback after finalize", "the migration was finalized (phase 4): the point of no return"),
 ])
 def test_a_phase_out_of_order_is_refused_before_any_host_changes(migration, case, words):
     refused = migration["refused"][case]
@@ -147,12 +187,12 @@ def test_a_phase_out_of_order_is_refused_before_any_host_changes(migration, case
     assert "no host was changed" in output and set(recap(refused.stdout).values()) == {0}
 
 
-@pytest.mark.parametrize("phase", PHASES)
+@pytest.mark.parametrize("phase", PHASES + ["rollback"])
 def test_a_second_run_of_each_phase_changes_nothing(migration, phase):
     assert migration["reruns"][phase] and set(migration["reruns"][phase].values()) == {0}, migration["reruns"][phase]
 
 
-@pytest.mark.parametrize("step", PHASES + ["upgrade"])
+@pytest.mark.parametrize("step", ["rollback"] + PHASES + ["upgrade"])
 def test_topics_offsets_users_acls_and_cluster_id_kept(migration, step):
     before, after = migration["before"], migration["snapshots"][step]
     assert after["topics"] == before["topics"]
@@ -168,6 +208,25 @@ def test_no_acknowledged_record_lost_and_the_live_group_read_everything(migratio
     assert set(load.acked) <= set(load.read)
     fresh = kafka_client.read_all(BOOTSTRAP, TOPIC, f"fresh-{RUN}", BEFORE + len(load.acked), **app())
     assert sorted(fresh) == sorted(migration["before_values"] + load.acked)
+
+
+def test_the_rollback_from_phase_3_left_a_zookeeper_mode_cluster(migration):
+    """Kafka's documented rollback: brokers back through migration mode to ZooKeeper mode with their broker.id and
+    AclAuthorizer, the controllers stopped with their metadata kept aside, /controller a broker's, /migration gone."""
+    assert migration["znode"]["first kraft_brokers"]["kraft_metadata_offset"] >= 0  # it was migrated
+    output = migration["rollback_output"]
+    assert "roll the brokers in KRaft mode (mg-b1, mg-b2, mg-b3) back to migration mode" in output
+    state = migration["zookeeper_mode"]
+    for name, props in state["brokers"].items():
+        assert props["broker.id"] == str(host_var(name, "kafka_broker_id")) and props["zookeeper.connect"]
+        assert not {"process.roles", "node.id", "controller.quorum.voters", "controller.listener.names",
+                    "zookeeper.metadata.migration.enable"} & set(props), props
+        assert props["authorizer.class.name"] == "kafka.security.authorizer.AclAuthorizer"
+    for name, controller in state["controllers"].items():
+        assert controller["active"] != "active" and controller["enabled"] == "disabled", (name, controller)
+        assert len(controller["files"]) == 1 and "/var/lib/kafka/data.rolled-back-" in controller["files"][0]
+    assert state["controller_znode"]["brokerid"] in (1, 2, 3), state["controller_znode"]
+    assert state["controller_znode"].get("kraftControllerEpoch", -1) == -1 and state["migration_znode"] == {}
 
 
 def test_the_controllers_copied_the_metadata_and_wrote_to_both(migration):
