@@ -18,12 +18,14 @@ def runner():
     return testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"])
 
 
-def playbook(path, *args, timeout=600):
-    """ansible-playbook ``path`` (relative to the project) on the scenario's inventory, with Molecule's
-    ansible.cfg; returns the CompletedProcess (output captured)."""
+def playbook(path, *args, timeout=600, inventory=None):
+    """ansible-playbook ``path`` (relative to the project) on the scenario's inventory (or ``inventory``, a path
+    relative to the project), with Molecule's ansible.cfg; returns the CompletedProcess (output captured)."""
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "ansible.cfg"),
                ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")  # plain text: tests read the output
-    return subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+    inventory = (os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], inventory) if inventory
+                 else os.environ["MOLECULE_INVENTORY_FILE"])
+    return subprocess.run(["ansible-playbook", "-i", inventory,
                            os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], path), *args],
                           capture_output=True, text=True, env=env, timeout=timeout)
 

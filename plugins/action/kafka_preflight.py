@@ -509,8 +509,11 @@ def _metadata_mode_problems(metadata):
         problems.append(Problem("kafka_version", f"{version} has no dynamic KRaft quorum (KIP-853, 3.9+), which "
                                 "kafka_metadata_mode kraft uses.", "use Kafka 4.x (or 3.9.x)."))
     if mode == "kraft" and metadata.get("deploy_mode") == "container":
-        problems.append(Problem("kafka_metadata_mode", "kraft is deployed on hosts (systemd) only, not yet in "
-                                "containers.", "use kafka_deploy_mode: host for a KRaft cluster."))
+        # The image flavour: _container_flavor_problems (only apache runs KRaft).
+        if metadata.get("quorum", "static") != "static":
+            problems.append(Problem("kafka_kraft_quorum", f"is {metadata.get('quorum')}, but the apache/kafka image "
+                                    "formats a controller's log dir itself, without --initial-controllers, which a "
+                                    "dynamic quorum needs.", "set kafka_kraft_quorum: static in container mode."))
     return problems
 
 
@@ -538,7 +541,8 @@ def check(host, listeners, properties, brokers, zookeeper_hosts, sasl=None, jvm_
     nodes, controllers, controller_listener, cluster_id, listeners} (KRaft)."""
     metadata = metadata or {}
     if metadata.get("mode") == "kraft":
-        return _check_kraft(host, listeners, properties, brokers, sasl, jvm_options, tls, scram, declared, metadata)
+        return _check_kraft(host, listeners, properties, brokers, sasl, jvm_options, tls, scram, declared, metadata,
+                            container)
     problems = _model_problems(listeners) + _metadata_mode_problems(metadata)
     if not problems:
         problems = _security_problems(listeners, properties.get("inter.broker.listener.name"), properties, sasl or {})
@@ -577,10 +581,13 @@ def check(host, listeners, properties, brokers, zookeeper_hosts, sasl=None, jvm_
     return problems
 
 
-def _check_kraft(host, listeners, properties, brokers, sasl, jvm_options, tls, scram, declared, metadata):
-    """check() of a KRaft node: the broker rules on a broker's listeners, the KRaft rules on every node."""
+def _check_kraft(host, listeners, properties, brokers, sasl, jvm_options, tls, scram, declared, metadata,
+                 container=None):
+    """check() of a KRaft node: the broker rules on a broker's listeners, the KRaft rules on every node, and
+    in container mode what the image takes."""
     is_broker = "broker" in str(properties.get("process.roles", "")).split(",")
     problems = _metadata_mode_problems(metadata) + (_model_problems(listeners) if is_broker else [])
+    problems += _container_flavor_problems(listeners if is_broker else [], properties, container)
     if problems:
         return problems
     node_listeners = (listeners if is_broker else []) + [metadata.get("controller_listener") or {}]

@@ -12,7 +12,10 @@ Kafka (ZooKeeper mode):
   ``zookeeper.clientCnxnSocket``. A property with ``_``, ``-`` or capitals elsewhere cannot be written.
 - confluent (cp-kafka 7.9): ``KAFKA_<X>``, lowercased, ``_`` -> ``.``. Confluent's code and docs
   disagree on how ``_`` and ``-`` are escaped, so properties containing them are refused.
-- apache (apache/kafka): formats storage for KRaft at every start; there is no ZooKeeper mode.
+- apache (apache/kafka, KRaft only): ``KAFKA_<X>`` with the documented escapes (``.`` -> ``_``, ``_`` ->
+  ``__``, ``-`` -> ``___``), read back lowercased; its launch script formats the log dirs with ``CLUSTER_ID``
+  at every start (a formatted dir is left alone). A property with capitals, or whose escapes read back
+  as another name (``_`` beside ``.`` or ``-``), cannot be written. There is no ZooKeeper mode.
 ZooKeeper:
 - official (zookeeper:3.9): ``ZOO_MY_ID``, ``ZOO_SERVERS`` (space-separated server lines), named
   variables for the usual settings and ``ZOO_CFG_EXTRA`` (space-separated key=value) for the rest.
@@ -46,10 +49,16 @@ def kafka_env_properties(env, flavor):
             for plain, restored in _BITNAMI_RESTORED:
                 key = key.replace(plain, restored)
             properties[key] = value
-        elif flavor == "confluent" and name.startswith("KAFKA_") and name not in CONFLUENT_NOT_PROPERTIES:
-            key = name[len("KAFKA_"):].lower().replace("___", "-").replace("__", "\0").replace("_", ".")
-            properties[key.replace("\0", "_")] = value
+        elif flavor in ("confluent", "apache") and name.startswith("KAFKA_") and name not in CONFLUENT_NOT_PROPERTIES:
+            properties[_unescape(name)] = value
     return properties
+
+
+def _unescape(name):
+    """cp-kafka's and apache/kafka's reading of a KAFKA_ variable: lowercased, ``___`` -> ``-``, ``__`` ->
+    ``_``, ``_`` -> ``.``."""
+    key = name[len("KAFKA_"):].lower().replace("___", "-").replace("__", "\0").replace("_", ".")
+    return key.replace("\0", "_")
 
 
 # Variables cp-kafka's entrypoint reads itself instead of turning them into properties.
@@ -86,6 +95,25 @@ def _confluent_name(key):
     return name, None
 
 
+def _apache_name(key):
+    """(variable name, refusal), as for bitnami: apache/kafka's documented escapes, checked by reading the name
+    back the way the image does."""
+    name = "KAFKA_" + key.replace("_", "__").replace("-", "___").replace(".", "_").upper()
+    if key != key.lower() or _unescape(name) != key:
+        return None, ("kafka_server_properties_extra",
+                      f"kafka_container_flavor apache: property {key!r} cannot be written as a KAFKA_ variable "
+                      "(the image lowercases the name, and its escapes of '_' and '-' beside '.' read back as "
+                      "another name).", "drop it from kafka_server_properties_extra or use kafka_deploy_mode host.")
+    if name in CONFLUENT_NOT_PROPERTIES:
+        return None, ("kafka_server_properties_extra",
+                      f"kafka_container_flavor apache: property {key!r} would become {name}, which the image reads "
+                      "as a JVM setting.", "drop it from kafka_server_properties_extra (set kafka_opts instead).")
+    return name, None
+
+
+_KAFKA_NAMING = {"bitnami": _bitnami_name, "confluent": _confluent_name, "apache": _apache_name}
+
+
 def _refuse(refusals):
     """Raise the refusals (var, message, fix) together; pre-flight reports the same ones per host first."""
     if refusals:
@@ -94,14 +122,19 @@ def _refuse(refusals):
 
 def kafka_container_env_problems(properties, flavor):
     """Every property a ``flavor`` image cannot take, as (var, message, fix): pre-flight reports them all."""
-    if flavor == "apache":
-        return [("kafka_container_flavor", "apache: the apache/kafka image runs KRaft only (its launch script "
-                 "formats storage for KRaft at every start), so it cannot run this ZooKeeper-mode broker.",
-                 "Set kafka_container_flavor to bitnami or confluent.")]
     if flavor not in KAFKA_FLAVOURS:
         return [("kafka_container_flavor", f"{flavor!r} is not an image flavour the role knows.",
                  f"use one of {', '.join(KAFKA_FLAVOURS)}.")]
-    naming = _bitnami_name if flavor == "bitnami" else _confluent_name
+    kraft = bool((properties or {}).get("process.roles"))
+    if flavor == "apache" and not kraft:
+        return [("kafka_container_flavor", "apache: the apache/kafka image runs KRaft only (its launch script "
+                 "formats storage for KRaft at every start), so it cannot run this ZooKeeper-mode broker.",
+                 "Set kafka_container_flavor to bitnami or confluent, or kafka_metadata_mode to kraft.")]
+    if flavor != "apache" and kraft:
+        return [("kafka_container_flavor", f"{flavor}: the role runs KRaft containers on the apache/kafka image "
+                 "only (its launch script formats the log dirs with CLUSTER_ID).",
+                 "Set kafka_container_flavor: apache.")]
+    naming = _KAFKA_NAMING[flavor]
     refusals = [naming(str(key))[1] for key, value in sorted((properties or {}).items())
                 if value is not None and value != ""]
     return [refusal for refusal in refusals if refusal]
@@ -111,7 +144,7 @@ def kafka_container_env(properties, flavor, jvm=None):
     """server.properties (``{key: value}``) as the environment of a ``flavor`` image; ``jvm`` adds
     variables passed through as they are (KAFKA_HEAP_OPTS, KAFKA_OPTS)."""
     _refuse(kafka_container_env_problems(properties, flavor))
-    naming = _bitnami_name if flavor == "bitnami" else _confluent_name
+    naming = _KAFKA_NAMING[flavor]
     env = {}
     for key, value in sorted((properties or {}).items()):
         if value is None or value == "":

@@ -70,6 +70,36 @@ class Host:
             return default
 
 
+def kafka_storage_targets(hosts, hostvars):
+    """Where each Kafka node keeps its log dirs, as the kafka role sees it on that node: ``[{host, mode,
+    volume, log_dirs}]``. In container mode, the data volume ``<kafka_container_volume_prefix>-data`` (every
+    image flavour keeps its log dirs in the volume named ``data``) on the node's Docker host, whose mount
+    point is read there; on hosts, ``kafka_log_dirs``."""
+    targets = []
+    for name in hosts or []:
+        host = Host(hostvars, "kafka", name)
+        container = host["kafka_deploy_mode"] == "container"
+        targets.append({"host": name, "mode": "container" if container else "host",
+                        "volume": f"{host['kafka_container_volume_prefix']}-data" if container else "",
+                        "log_dirs": [] if container else list(host["kafka_log_dirs"])})
+    return targets
+
+
+def storage_dirs(host, targets, volumes):
+    """The log dirs of ``host`` to read on its machine: its ``kafka_log_dirs``, or in container mode the mount
+    point of its data volume (``volumes``: docker_volume_info results looped over the container targets), none
+    while the volume does not exist."""
+    target = next((item for item in targets or [] if item["host"] == host), None)
+    if target is None:
+        return []
+    if target["mode"] != "container":
+        return target["log_dirs"]
+    for result in volumes or []:
+        if (result.get("item") or {}).get("host") == host and result.get("volume"):
+            return [result["volume"]["Mountpoint"]]
+    return []
+
+
 def zookeeper_model(hosts, hostvars):
     """The ensemble: ``{members: [{host, id, address, client_port, quorum_port, election_port}]}`` in
     inventory order, as the zookeeper_members filter describes it from each member's resolved variables."""

@@ -29,14 +29,14 @@ def playbook(inventory, *args, playbook="playbooks/preflight.yml", reach=UNREACH
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
-@pytest.mark.parametrize("env", ["local", "local-containers", "dev", "staging", "prod"])
+@pytest.mark.parametrize("env", ["local", "local-containers", "local-kraft-containers", "dev", "staging", "prod"])
 def test_every_inventory_passes_preflight_without_contacting_hosts(env):
     result = playbook(ROOT / "inventories" / env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "unreachable=0" in result.stdout and "failed=0" in result.stdout
 
 
-@pytest.mark.parametrize("env", ["local", "local-containers", "dev", "staging", "prod"])
+@pytest.mark.parametrize("env", ["local", "local-containers", "local-kraft-containers", "dev", "staging", "prod"])
 def test_site_syntax(env):
     result = playbook(ROOT / "inventories" / env, "--syntax-check", playbook="site.yml")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -272,7 +272,7 @@ def test_container_mode_refuses_the_kraft_only_apache_image(tmp_path):
     assert result.returncode != 0 and "unreachable=0" in out
     assert "fatal: [broker]" in out
     assert "host broker: kafka_container_flavor: apache: the apache/kafka image runs KRaft only" in out
-    assert "Set kafka_container_flavor to bitnami or confluent." in out
+    assert "Set kafka_container_flavor to bitnami or confluent, or kafka_metadata_mode to kraft." in out
 
 
 @pytest.mark.parametrize("hosts, message", [
@@ -416,3 +416,12 @@ def test_kraft_refuses_shared_node_ids_a_missing_quorum_and_zookeeper_mode_on_4x
                   .replace("kafka_metadata_mode: kraft", "kafka_metadata_mode: zookeeper")
                   + "    zookeeper:\n      hosts:\n        zk-a: {}\n")
     assert ("host kafka-a: kafka_metadata_mode: is zookeeper but kafka_version 4.4.0 has no ZooKeeper mode" in out)
+
+
+def test_kraft_containers_need_the_apache_image_and_a_static_quorum():
+    result = playbook(ROOT / "inventories" / "local-kraft-containers", "-e", "kafka_container_flavor=bitnami",
+                      "-e", "kafka_kraft_quorum=dynamic")
+    out = result.stdout + result.stderr
+    assert result.returncode != 0 and "unreachable=0" in out
+    assert "host local-kafka: kafka_kraft_quorum: is dynamic, but the apache/kafka image formats" in out
+    assert "host local-kafka: kafka_container_flavor: bitnami: the role runs KRaft containers on the apache/kafka" in out

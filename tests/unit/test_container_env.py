@@ -81,6 +81,37 @@ def test_apache_image_is_kraft_only():
         env.kafka_container_env(seed_properties(), "apache")
 
 
+def kraft_properties():
+    props = {k: v for k, v in seed_properties().items() if k not in ("broker.id", "zookeeper.connect")}
+    return dict(props, **{"process.roles": "broker,controller", "node.id": "1",
+                          "controller.quorum.voters": "1@kafka:9093", "controller.listener.names": "CONTROLLER",
+                          "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": "x",
+                          "transaction.state.log.min.isr": "1"})
+
+
+def test_apache_names_round_trip_through_the_image_for_kraft():
+    props = kraft_properties()
+    rendered = env.kafka_container_env(props, "apache", {"KAFKA_HEAP_OPTS": "-Xmx512m", "CLUSTER_ID": "abc"})
+    assert rendered["KAFKA_PROCESS_ROLES"] == "broker,controller" and rendered["KAFKA_NODE_ID"] == "1"
+    assert rendered["KAFKA_LISTENER_NAME_SASL__SSL_SCRAM___SHA___512_SASL_JAAS_CONFIG"] == "x"
+    assert rendered["CLUSTER_ID"] == "abc" and rendered["KAFKA_HEAP_OPTS"] == "-Xmx512m"
+    assert env.kafka_env_properties(rendered, "apache") == props
+
+
+@pytest.mark.parametrize("key", ["a_.b", "a__b.c", "Upper.case"])
+def test_apache_refuses_names_its_escapes_cannot_carry(key):
+    with pytest.raises(AnsibleFilterError, match="cannot be written"):
+        env.kafka_container_env(dict(kraft_properties(), **{key: "x"}), "apache")
+
+
+@pytest.mark.parametrize("flavor", ["bitnami", "confluent"])
+def test_kraft_containers_need_the_apache_image(flavor):
+    problems = env.kafka_container_env_problems(kraft_properties(), flavor)
+    assert problems == [("kafka_container_flavor", f"{flavor}: the role runs KRaft containers on the apache/kafka "
+                         "image only (its launch script formats the log dirs with CLUSTER_ID).",
+                         "Set kafka_container_flavor: apache.")]
+
+
 def members(n):
     hosts = [f"zk{i}" for i in range(1, n + 1)]
     hostvars = {h: {"zookeeper_id": i} for i, h in enumerate(hosts, 1)}

@@ -1,4 +1,5 @@
-"""Container mode (inventories/local-containers): the seed's promises, kept by containers the roles made.
+"""Container mode (inventories/local-containers): the seed's promises, kept by containers the roles made;
+then the same stack on Kafka 4.x in KRaft mode (inventories/local-kraft-containers, the apache/kafka image).
 
 Only upstream contracts are used: each image flavour's environment variables, Docker's container state,
 ZooKeeper's wire protocol, Kafka's registration and protocol, kafka-ui's REST API. So the same tests
@@ -316,3 +317,70 @@ def test_apache_image_is_refused_in_preflight_with_the_reason():
     assert "host local-kafka: kafka_container_flavor: apache: the apache/kafka image runs KRaft only" in out
     assert "Set kafka_container_flavor to bitnami or confluent" in out
     assert ids() == before
+
+
+# --- KRaft in containers (inventories/local-kraft-containers): run last, the ZooKeeper stack makes room ---
+KRAFT_INVENTORY = "inventories/local-kraft-containers"
+APACHE_DEFAULT_CLUSTER_ID = "5L6g3nShT-eMCtK--X86sw"  # what the apache/kafka image formats with without CLUSTER_ID
+
+
+def kraft_converge(*extra):
+    result = playbook(SCENARIO, *extra, inventory=KRAFT_INVENTORY, timeout=900)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    return result.stdout
+
+
+def quorum_status():
+    """kafka-metadata-quorum.sh describe --status in the kafka container, as {field: value}."""
+    result = container(KAFKA).exec_run(["/opt/kafka/bin/kafka-metadata-quorum.sh", "--bootstrap-server", INTERNAL,
+                                        "describe", "--status"], environment={"KAFKA_HEAP_OPTS": "-Xmx256m"})
+    assert result.exit_code == 0, result.output.decode()[-2000:]
+    return dict(line.split(":", 1) for line in result.output.decode().splitlines() if ":" in line)
+
+
+@pytest.fixture(scope="module")
+def kraft_stack():
+    """The ZooKeeper-mode stack's containers go (its volumes and the network stay, for the scenario's destroy);
+    the KRaft inventory then runs the same names and ports: kafka (broker and controller) and kafka-ui."""
+    for name in (KAFKA_UI, KAFKA, ZOOKEEPER):
+        container(name).remove(force=True)
+    return kraft_converge()
+
+
+def test_kraft_container_in_the_apache_convention_with_the_cluster_id_of_its_volume(kraft_stack):
+    env = env_of(KAFKA)
+    assert container(KAFKA).attrs["Config"]["Image"].split(":")[-1] == "4.4.0"
+    assert env["KAFKA_PROCESS_ROLES"] == "broker,controller" and env["KAFKA_NODE_ID"] == "1"
+    assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == "1@kafka:9093"
+    assert env["KAFKA_LISTENERS"] == "PLAINTEXT://:9092,EXTERNAL://:9094,CONTROLLER://:9093"
+    assert "KAFKA_ZOOKEEPER_CONNECT" not in env and not [name for name in env if name.startswith("KAFKA_CFG_")]
+    # The cluster id the run made (never the image's default), the one the image formatted the volume with.
+    assert env["CLUSTER_ID"] == meta_properties()["cluster.id"] != APACHE_DEFAULT_CLUSTER_ID
+    assert named_volumes(KAFKA) == ["kafka-kraft-data"] and healthy(KAFKA)
+    assert published(KAFKA)["9094/tcp"] == ["127.0.0.1:9094"] and not published(KAFKA).get("9093/tcp")
+    status = quorum_status()
+    assert status["ClusterId"].strip() == env["CLUSTER_ID"] and status["LeaderId"].strip() == "1"
+
+
+def test_kraft_containers_keep_the_seed_promises(kraft_stack, in_client):
+    external_to_internal(in_client, EXTERNAL, INTERNAL, "kraft")
+    internal_to_external(in_client, EXTERNAL, INTERNAL, "kraft-back")
+    cluster = wait_for(lambda: next((c for c in clusters() if c["status"] == "online"), None), 90,
+                       what="kafka-ui to report the KRaft cluster online")
+    assert cluster["name"] == "local" and cluster["brokerCount"] == 1
+
+
+def test_kraft_rerun_changes_nothing_and_recreation_keeps_the_records(kraft_stack, records):
+    before = {name: container(name).id for name in (KAFKA, KAFKA_UI)}
+    output = kraft_converge()
+    assert {name: container(name).id for name in (KAFKA, KAFKA_UI)} == before
+    assert "changed=0" in output and "changed=1" not in output
+    cluster = meta_properties()["cluster.id"]
+    try:
+        kraft_converge("-e", json.dumps({"kafka_heap_opts": "-Xms384m -Xmx384m"}))
+        assert container(KAFKA).id != before[KAFKA] and env_of(KAFKA)["KAFKA_HEAP_OPTS"] == "-Xms384m -Xmx384m"
+        assert meta_properties()["cluster.id"] == env_of(KAFKA)["CLUSTER_ID"] == cluster
+        assert read_back(records) == records[1]
+    finally:
+        kraft_converge()
+    assert read_back(records) == records[1]

@@ -4,6 +4,7 @@
 #   kafka-stack-testbed/zookeeper-official-standin:3.8.0   official "zookeeper" image rules, Debian's real ZooKeeper 3.8.0
 #   kafka-stack-testbed/kafka-bitnami-standin:<kafka>      bitnamilegacy/kafka rules, real Apache Kafka inside
 #   kafka-stack-testbed/kafka-confluent-standin:<kafka>    confluentinc/cp-kafka rules, real Apache Kafka inside
+#   kafka-stack-testbed/kafka-apache-standin:<kraft>       apache/kafka rules (KRaft), real Apache Kafka 4.x inside
 #   kafka-stack-testbed/kafka-ui-standin:1.4.1             kafka-ui's relaxed binding, the kafka-ui stand-in jar
 # Needs the base images (testbed/images/build-base.sh), the repackaged Kafka (testbed/fixtures/kafka-dist,
 # the kafka role's default version) and the kafka-ui stand-in jar (testbed/standins/kafka-ui). An image is rebuilt only when its recipe (this directory and its input
@@ -16,6 +17,9 @@ artifacts=${ARTIFACT_DIR:-$root/testbed/.cache/artifacts}
 . "$root/testbed/fixtures/common.sh"
 kafka_version=$(role_default kafka kafka_version)
 kafka_tgz="$artifacts/kafka_$(role_default kafka kafka_scala_version)-$kafka_version.tgz"
+# The KRaft release the test bed runs (molecule/kraft/vars/versions.yml, built by build-releases.sh).
+kraft_version=$(sed -n 's/^ *kafka_version: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$root/molecule/kraft/vars/versions.yml")
+kraft_tgz="$artifacts/kafka_$(role_default kafka kafka_scala_version)-$kraft_version.tgz"
 
 build() {  # tag, context dir, input artifact (copied into the context as $4), build args...
   local tag=$1 dir=$2 input=$3 as=$4
@@ -51,4 +55,6 @@ build "kafka-stack-testbed/kafka-bitnami-standin:$kafka_version" "$here/kafka" "
   FLAVOR=bitnami DATA_DIR=/bitnami/kafka/data UID=1001
 build "kafka-stack-testbed/kafka-confluent-standin:$kafka_version" "$here/kafka" "$kafka_tgz" kafka.tgz \
   FLAVOR=confluent DATA_DIR=/var/lib/kafka/data UID=1000
+build "kafka-stack-testbed/kafka-apache-standin:$kraft_version" "$here/kafka" "$kraft_tgz" kafka.tgz \
+  FLAVOR=apache DATA_DIR=/var/lib/kafka/data UID=1000
 build kafka-stack-testbed/kafka-ui-standin:1.4.1 "$here/kafka-ui" "$artifacts/api-v1.4.1.jar" api.jar
