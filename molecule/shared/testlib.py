@@ -308,14 +308,15 @@ class AckedProducer:
 
 
 class LiveLoad:
-    """An idempotent acks=all producer (one record each 20 ms, at most ``limit``) and a consumer ``group`` that
-    commits after every poll, both running from start() until stop(); stop() waits until the group has read
-    every acknowledged record. ``acked``, ``failed`` and ``read`` hold the values."""
+    """An idempotent acks=all producer (one record each ``pause`` seconds, at most ``limit``) and a consumer
+    ``group`` that commits after every poll, both running from start() until stop(); stop() waits until the group
+    has read every acknowledged record. ``acked``, ``failed`` and ``read`` hold the values."""
 
-    def __init__(self, bootstrap, topic, group, limit, **security):
+    def __init__(self, bootstrap, topic, group, limit, pause=0.02, **security):
         import threading
 
         self.bootstrap, self.topic, self.group, self.limit, self.security = bootstrap, topic, group, limit, security
+        self.pause = pause
         self.read = []
         self.stop_producing, self.stop_consuming = threading.Event(), threading.Event()
         self.producer = AckedProducer(bootstrap, topic, **security)
@@ -327,7 +328,7 @@ class LiveLoad:
         import itertools
 
         values = (f"load-{n}" for n in range(self.limit))
-        self.producer.send(itertools.takewhile(lambda _: not self.stop_producing.is_set(), values), pause=0.02)
+        self.producer.send(itertools.takewhile(lambda _: not self.stop_producing.is_set(), values), pause=self.pause)
 
     def _consume(self):
         from kafka import KafkaConsumer
