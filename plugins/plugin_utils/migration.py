@@ -153,10 +153,10 @@ def rollback_plan(states, controllers, brokers, znodes=None):
                         "migration was finalized (phase 4): the point of no return, Kafka cannot go back to "
                         "ZooKeeper mode. Fix: none; keep the cluster in KRaft mode (kafka_metadata_mode: kraft).")
     elif kraft_brokers and down:
+        is_not, them, where = ("is", "it", "that host") if len(down) == 1 else ("are", "them", "those hosts")
         refusals.append(f"host {down[0]}: the brokers {', '.join(kraft_brokers)} run in KRaft mode and can go back "
                         "to ZooKeeper mode only through migration mode, with every controller running in migration "
-                        f"mode; {', '.join(down)} {'is' if len(down) == 1 else 'are'} not. Fix: start "
-                        f"{'it' if len(down) == 1 else 'them'} (the Kafka service on {'that host' if len(down) == 1 else 'those hosts'}), "
+                        f"mode; {', '.join(down)} {is_not} not. Fix: start {them} (the Kafka service on {where}), "
                         "then run the rollback again.")
     steps = []
     if kraft_brokers:
