@@ -218,7 +218,9 @@ def kafka_tools_from(name, dest):
     return os.path.join(dest, os.path.basename(release), "bin")
 
 
-TOOL_ENV = {"KAFKA_HEAP_OPTS": "-Xmx256m"}
+# Kafka's tools as the roles run them (plugins/module_utils/kafka_tools.py): a small heap, the client JVM profile.
+TOOL_ENV = {"KAFKA_HEAP_OPTS": "-Xmx256m",
+            "KAFKA_JVM_PERFORMANCE_OPTS": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Djava.awt.headless=true"}
 
 
 def console_produce(bin_dir, bootstrap, topic, values, *extra):
@@ -255,8 +257,9 @@ def kafka_tool_in(name, tool, properties, *args, stdin=None):
     option = {"kafka-console-producer.sh": "--producer.config", "kafka-console-consumer.sh": "--consumer.config"}.get(
         tool, "--command-config")
     feed = f"printf '%s\\n' {shlex.join(stdin)} | " if stdin else ""
+    tool_env = " ".join(f"{name}={shlex.quote(value)}" for name, value in TOOL_ENV.items())
     script = (f"umask 077; printf %s {shlex.quote(properties)} > /tmp/client.properties; {feed}"
-              f"KAFKA_HEAP_OPTS=-Xmx256m /opt/kafka/bin/{tool} {shlex.join(args)} {option} /tmp/client.properties; "
+              f"{tool_env} /opt/kafka/bin/{tool} {shlex.join(args)} {option} /tmp/client.properties; "
               "status=$?; rm -f /tmp/client.properties; exit $status")
     code, out, err = in_container(name, ["bash", "-c", script])
     assert code == 0, err[-2000:]

@@ -7,7 +7,12 @@ Module-side (module_utils): imported as ``ansible_collections.kafka_stack.core.p
 import json
 import re
 
-TOOL_ENV = {"KAFKA_HEAP_OPTS": "-Xmx256m"}
+# Each call of a tool is a short-lived JVM: a small heap, and the client profile (C1 compiler only, serial GC)
+# instead of kafka-run-class.sh's server default (G1, C2), which costs about 40% more CPU for a tool's few
+# seconds (kafka-metadata-quorum.sh describe --status: 4.5 s of CPU against 2.7 s, measured on Kafka 4.4.0).
+# The same environment is kafka__tool_env in roles/kafka/vars/main.yml, for the tools the tasks run.
+TOOL_ENV = {"KAFKA_HEAP_OPTS": "-Xmx256m",
+            "KAFKA_JVM_PERFORMANCE_OPTS": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Djava.awt.headless=true"}
 _CONFIG_LINE = re.compile(r"^\s+([A-Za-z0-9._-]+)=(.*?) sensitive=(?:true|false) synonyms=\{.*\}$")
 _TOPIC_HEADER = re.compile(r"^(?:Dynamic configs|All configs) for topic (\S+) are:$")
 _ACL_RESOURCE = re.compile(r"ResourcePattern\(resourceType=(\w+), name=(.*), patternType=(\w+)\)")
@@ -20,6 +25,14 @@ TOOL_ARGUMENT_SPEC = {
     "bootstrap_server": {"type": "str", "required": True},
     "command_config": {"type": "path", "default": ""},
 }
+
+
+def tool_error(text, limit=600):
+    """A failed tool's last words without its Java stack frames: a stack trace's tail names no cause, its
+    exception lines do (``...Exception: Authentication failed ...``)."""
+    lines = [line for line in text.strip().splitlines() if line.strip() and not line.lstrip().startswith("at ")
+             and not line.lstrip().startswith("... ")]
+    return "\n".join(lines)[-limit:]
 
 
 def tool_argv(kafka_home, tool, bootstrap_server, command_config, *args):

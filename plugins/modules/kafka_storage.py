@@ -75,6 +75,8 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kafka_stack.core.plugins.module_utils.kafka_tools import TOOL_ENV
+
 
 def read_meta(path):
     """The key=value pairs of ``<path>/meta.properties``, or None when it has none."""
@@ -151,7 +153,7 @@ def main():
     if module.check_mode:
         module.exit_json(**result)
     argv = ["runuser", "-u", params["user"], "--"] + format_argv(params, partial=bool(directories))
-    rc, out, err = module.run_command(argv, environ_update={"KAFKA_HEAP_OPTS": "-Xmx256m"})
+    rc, out, err = module.run_command(argv, environ_update=TOOL_ENV)
     if rc != 0:
         lines = [line for line in (err or out).splitlines() if "password" not in line.lower()]
         module.fail_json(msg="kafka-storage.sh format failed: " + "\n".join(lines)[-1500:], rc=rc, **result)

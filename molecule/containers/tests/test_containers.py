@@ -19,7 +19,7 @@ import yaml
 from kazoo.client import KazooClient
 
 import kafka_client
-from testlib import (LOOPBACK, client_container, external_to_internal, four_letter, internal_to_external, playbook,
+from testlib import (TOOL_ENV, LOOPBACK, client_container, external_to_internal, four_letter, internal_to_external, playbook,
                      wait_for)
 
 SCENARIO = "molecule/containers/converge.yml"
@@ -333,7 +333,7 @@ def kraft_converge(*extra):
 def quorum_status():
     """kafka-metadata-quorum.sh describe --status in the kafka container, as {field: value}."""
     result = container(KAFKA).exec_run(["/opt/kafka/bin/kafka-metadata-quorum.sh", "--bootstrap-server", INTERNAL,
-                                        "describe", "--status"], environment={"KAFKA_HEAP_OPTS": "-Xmx256m"})
+                                        "describe", "--status"], environment=TOOL_ENV)
     assert result.exit_code == 0, result.output.decode()[-2000:]
     return dict(line.split(":", 1) for line in result.output.decode().splitlines() if ":" in line)
 

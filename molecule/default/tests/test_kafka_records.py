@@ -11,7 +11,7 @@ import pytest
 from kazoo.client import KazooClient
 
 import kafka_client
-from testlib import (client_container, console_consume, console_produce, in_container, install_kcat, kafka_tools_from,
+from testlib import (TOOL_ENV, client_container, console_consume, console_produce, in_container, install_kcat, kafka_tools_from,
                      kcat, playbook, put_files, wait_for)
 
 testinfra_hosts = ["local-kafka"]
@@ -48,7 +48,7 @@ def test_consumer_groups_on_both_listeners(in_client):
 def committed_offsets(group):
     """{(topic, partition): committed offset} of ``group``, as Kafka's kafka-consumer-groups.sh reports it."""
     code, out, err = in_container(BROKER, ["/opt/kafka/bin/kafka-consumer-groups.sh", "--bootstrap-server", INTERNAL,
-                                           "--describe", "--group", group], environment={"KAFKA_HEAP_OPTS": "-Xmx256m"})
+                                           "--describe", "--group", group], environment=TOOL_ENV)
     assert code == 0, err
     rows = [line.split() for line in out.splitlines() if line.startswith(group + " ")]
     return {(row[1], int(row[2])): int(row[3]) for row in rows}
@@ -121,7 +121,7 @@ def tools(tmp_path_factory):
 def inside_console(tool, *args, stdin=None):
     """Kafka's console tool in the other container, on the network listener; its standard output's lines."""
     code, out, err = in_container(CLIENT, [f"{KAFKA_INSIDE}/bin/{tool}", "--bootstrap-server", INTERNAL, *args],
-                                  stdin=stdin, environment={"KAFKA_HEAP_OPTS": "-Xmx256m"})
+                                  stdin=stdin, environment=TOOL_ENV)
     assert code == 0, err[-2000:]
     return out.splitlines()
 

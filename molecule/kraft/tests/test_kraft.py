@@ -12,7 +12,7 @@ import urllib.request
 import uuid
 
 import kafka_client
-from testlib import AckedProducer, host_var, in_container, playbook, record_figures, wait_for
+from testlib import TOOL_ENV, AckedProducer, host_var, in_container, playbook, record_figures, wait_for
 
 CONTROLLERS = ["kr-ctl1", "kr-ctl2", "kr-ctl3"]
 BROKERS = ["kr-broker1", "kr-broker2", "kr-broker3"]
@@ -31,7 +31,7 @@ def alice():
 
 def quorum(what="--replication", on="kr-ctl1"):
     """``describe --status`` as {key: value}, or ``--replication`` as {node id: (lag, status)}."""
-    code, out, err = in_container(on, QUORUM + [what], environment={"KAFKA_HEAP_OPTS": "-Xmx256m"})
+    code, out, err = in_container(on, QUORUM + [what], environment=TOOL_ENV)
     assert code == 0, err[-1500:]
     if what == "--status":
         return {line.split(":", 1)[0].strip(): line.split(":", 1)[1].strip() for line in out.splitlines() if ":" in line}

@@ -17,7 +17,7 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 
 import kafka_client
-from testlib import LiveLoad, host_var, in_container, playbook, record_figures
+from testlib import TOOL_ENV, LiveLoad, host_var, in_container, playbook, record_figures
 
 BROKERS = ["mg-b1", "mg-b2", "mg-b3"]
 CONTROLLERS = ["mg-c1", "mg-c2", "mg-c3"]
@@ -28,7 +28,6 @@ TOPIC, IDLE, LIVE, BEFORE = f"migration-load-{RUN}", f"idle-{RUN}", f"live-{RUN}
 # One record each 50 ms, at most 120,000 (100 min): the load outlasts the whole run also when other scenarios
 # share the machine (a fresh-clone make test took 73 min here; at one each 20 ms its bound of 150,000 ran out).
 LOAD_PAUSE, LOAD_MAX = 0.05, 120000
-TOOL_ENV = {"KAFKA_HEAP_OPTS": "-Xmx256m"}
 
 
 def app():

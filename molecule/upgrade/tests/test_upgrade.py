@@ -18,7 +18,7 @@ from kafka.admin import NewTopic
 from kazoo.client import KazooClient
 
 import kafka_client
-from testlib import LiveLoad, in_container, playbook, record_figures, wait_for
+from testlib import TOOL_ENV, LiveLoad, in_container, playbook, record_figures, wait_for
 
 testinfra_hosts = ["up-1"]  # cluster-wide tests: run once
 HOSTS = ["up-1", "up-2", "up-3"]
@@ -64,7 +64,7 @@ def zookeeper_srvr(name):
 def scram_users():
     code, out, err = in_container("up-1", ["/opt/kafka/bin/kafka-configs.sh", "--bootstrap-server", "up-1:9092",
                                            "--describe", "--entity-type", "users"],
-                                  environment={"KAFKA_HEAP_OPTS": "-Xmx256m"})
+                                  environment=TOOL_ENV)
     assert code == 0, err[-2000:]
     return sorted(re.findall(r"user-principal '([^']+)' are (SCRAM-SHA-512)", out))
 
@@ -252,7 +252,7 @@ def topic_state(name):
     code, out, err = in_container("up-1", ["bash", "-c",
                                            "/opt/kafka/bin/kafka-topics.sh --bootstrap-server up-1:9092 --describe && "
                                            "/opt/kafka/bin/kafka-configs.sh --bootstrap-server up-1:9092 --describe "
-                                           "--entity-type topics"], environment={"KAFKA_HEAP_OPTS": "-Xmx256m"})
+                                           "--entity-type topics"], environment=TOOL_ENV)
     assert code == 0, err[-2000:]
     replicas = re.findall(rf"^\s+Topic: {re.escape(name)}\tPartition: \d+\tLeader: \S+\tReplicas: ([\d,]+)", out, re.M)
     if not replicas:
