@@ -8,7 +8,9 @@ description:
   - Asks the controllers with Kafka's C(kafka-metadata-quorum.sh --bootstrap-controller describe --status) and
     C(--replication) until the quorum has a leader, every voter lags at most O(max_lag) records behind it, and
     node O(node_id) is a voter (a controller) or an observer (a broker) that is caught up too.
-  - With O(bootstrap_server), also until C(kafka-broker-api-versions.sh) lists broker O(node_id) unfenced.
+  - With O(bootstrap_server), also until C(kafka-broker-api-versions.sh) lists broker O(node_id) unfenced. That
+    tool gets O(client_config) with C(request.timeout.ms=30000) added (its client's default is 5 s), through a
+    copy in the module's temporary directory.
   - A bounded wait; past O(timeout) it fails naming what is missing. It changes nothing.
 options:
   kafka_home:
@@ -64,12 +66,15 @@ replication:
   returned: always
 """
 
+import os
+import re
+import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kafka_stack.core.plugins.module_utils.kafka_tools import (
-    TOOL_ENV, parse_api_versions_nodes, parse_quorum_replication, parse_quorum_status, quorum_problems)
+    TOOL_ENV, parse_api_versions_nodes, parse_quorum_replication, parse_quorum_status, quorum_problems, tool_error)
 
 
 def _quorum(module, *args):
@@ -79,18 +84,32 @@ def _quorum(module, *args):
     if params["command_config"]:
         argv += ["--command-config", params["command_config"]]
     rc, out, err = module.run_command(argv + ["describe"] + list(args), environ_update=TOOL_ENV)
-    return rc, out, (err or out).strip()[-600:]
+    return rc, out, tool_error(err or out)
+
+
+def _api_versions_config(module):
+    """The client config for kafka-broker-api-versions.sh: the given one with request.timeout.ms at 30 s.
+    That tool's own client waits 5 s per request by default, too short for a TLS + SCRAM login to a broker on a
+    busy host, and it fails on every try while the broker is up. The copy is in the module's private temp dir."""
+    content = ""
+    if module.params["client_config"]:
+        with open(module.params["client_config"]) as handle:
+            content = handle.read()
+    if not re.search(r"^\s*request\.timeout\.ms\s*=", content, re.M):
+        content = content.rstrip("\n") + "\nrequest.timeout.ms=30000\n"
+    fd, path = tempfile.mkstemp(dir=module.tmpdir, suffix=".properties")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(content)
+    return path
 
 
 def _registration(module):
     params = module.params
     argv = [f"{params['kafka_home']}/bin/kafka-broker-api-versions.sh", "--bootstrap-server",
-            params["bootstrap_server"]]
-    if params["client_config"]:
-        argv += ["--command-config", params["client_config"]]
+            params["bootstrap_server"], "--command-config", _api_versions_config(module)]
     rc, out, err = module.run_command(argv, environ_update=TOOL_ENV)
     if rc != 0:
-        return [f"kafka-broker-api-versions.sh failed: {(err or out).strip()[-300:]}"]
+        return [f"kafka-broker-api-versions.sh failed: {tool_error(err or out, 400)}"]
     fenced = parse_api_versions_nodes(out).get(params["node_id"], "missing")
     if fenced == "missing":
         return [f"broker {params['node_id']} is not registered with the controllers"]

@@ -2,8 +2,11 @@
 KRaft startup rules, the quorum readers and the storage module's guard against reformatting."""
 
 import json
+import os
+import re
 
 import pytest
+import yaml
 
 from conftest import SEED_LISTENERS, load_plugin
 
@@ -429,3 +432,42 @@ def test_the_phase_guard_points_to_the_rollback_playbook():
     # The rollback is a playbook of its own, not a phase.
     refused = migration.guard("rollback", {"done": 1, "stage": ""})[0]
     assert "'rollback' is not a phase" in refused and "playbooks/zookeeper_to_kraft_rollback.yml" in refused
+
+
+def test_a_failed_tool_is_told_by_its_exception_lines_not_its_stack_frames():
+    trace = ("[2026-12-04 12:03:01,000] ERROR Failed (org.apache.kafka.tools.BrokerApiVersionsCommand)\n"
+             "org.apache.kafka.common.errors.SaslAuthenticationException: Authentication failed: invalid credentials\n"
+             + "".join(f"\tat org.apache.kafka.tools.Frame{n}.run(Frame.java:{n})\n" for n in range(40))
+             + "\t... 12 more\n")
+    said = tools.tool_error(trace)
+    assert "SaslAuthenticationException: Authentication failed: invalid credentials" in said
+    assert "\tat " not in said and "more" not in said
+    assert tools.tool_error("x" * 900, 300) == "x" * 300
+
+
+def test_the_tasks_run_kafka_tools_with_the_environment_the_modules_use():
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "roles", "kafka", "vars", "main.yml")) as handle:
+        role_env = yaml.safe_load(handle)["kafka__tool_env"]
+    assert all(re.fullmatch(r"[A-Z_][A-Z0-9_]*", name) for name in tools.TOOL_ENV)
+    assert {name: role_env[name] for name in tools.TOOL_ENV} == tools.TOOL_ENV
+    assert "-XX:TieredStopAtLevel=1" in tools.TOOL_ENV["KAFKA_JVM_PERFORMANCE_OPTS"]
+
+
+def test_the_registration_check_gives_kafka_broker_api_versions_a_30_s_request_timeout(tmp_path):
+    quorum = load_plugin("modules", "kafka_quorum")
+    config = tmp_path / "inter-broker-client.properties"
+    config.write_text("security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\n")
+
+    class Module:
+        params = {"client_config": str(config)}
+        tmpdir = str(tmp_path)
+
+    copy = quorum._api_versions_config(Module())
+    with open(copy) as handle:
+        assert handle.read() == "security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\nrequest.timeout.ms=30000\n"
+    config.write_text("request.timeout.ms = 9000\n")  # a timeout the operator set is kept
+    with open(quorum._api_versions_config(Module())) as handle:
+        assert handle.read() == "request.timeout.ms = 9000\n"
+    Module.params = {"client_config": ""}
+    with open(quorum._api_versions_config(Module())) as handle:
+        assert handle.read() == "\nrequest.timeout.ms=30000\n"
