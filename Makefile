@@ -20,12 +20,13 @@ DEMO_INVENTORY := $(if $(filter container,$(MODE)),inventories/local-containers,
 # `make test` (every submission) runs the scenarios in three lanes side by side (testbed/bin/run-scenarios):
 # most of a scenario's time is waiting on restarts, gates and quorums, so lanes beat one after another on
 # 2 cores. Lane C is the migration alone, at MIGRATION_DEPTH=submission (each phase of its second pass once);
-# lane B KRaft and secure. The lanes share no published port or Docker network (default and containers, which
-# both publish 2181/9094/8080, are in lane A). LANES=2 runs lanes B and C as one, LANES=1 all in one lane.
+# lane B KRaft, secure and prod-security. The lanes share no published port or Docker network (default and
+# containers, which both publish 2181/9094/8080, are in lane A). LANES=2 runs lanes B and C as one, LANES=1
+# all in one lane.
 # All ten scenarios took 95-102 min on this machine (Dec 2026), over CI's 90, so `make test-nightly` runs what
 # make test leaves out: the upgrade scenario and the migration at MIGRATION_DEPTH=full (every phase twice).
-LANE_A := default containers zookeeper zookeeper-ensemble kafka-cluster prod-security
-LANE_B := kraft secure
+LANE_A := default containers zookeeper zookeeper-ensemble kafka-cluster
+LANE_B := kraft secure prod-security
 LANE_C := migration
 NIGHTLY := upgrade
 SCENARIOS := $(LANE_A) $(LANE_B) $(LANE_C) $(NIGHTLY)
