@@ -50,7 +50,7 @@ def run_tool(module, tool, *args):
     argv = tool_argv(params["kafka_home"], tool, params["bootstrap_server"], params["command_config"], *args)
     rc, out, err = module.run_command(argv, environ_update=TOOL_ENV)
     if rc != 0:
-        module.fail_json(msg=f"{tool} {' '.join(args[:4])} failed: {(err or out).strip()[-1500:]}")
+        module.fail_json(msg=f"{tool} {' '.join(args[:4])} failed: {tool_error(err or out, 1500)}")
     return out
 
 

@@ -103,10 +103,11 @@ def _api_versions_config(module):
     return path
 
 
-def _registration(module):
+def _registration(module, config):
+    """Whether broker node_id is registered and unfenced, asked with the client ``config`` (_api_versions_config)."""
     params = module.params
     argv = [f"{params['kafka_home']}/bin/kafka-broker-api-versions.sh", "--bootstrap-server",
-            params["bootstrap_server"], "--command-config", _api_versions_config(module)]
+            params["bootstrap_server"], "--command-config", config]
     rc, out, err = module.run_command(argv, environ_update=TOOL_ENV)
     if rc != 0:
         return [f"kafka-broker-api-versions.sh failed: {tool_error(err or out, 400)}"]
@@ -135,6 +136,9 @@ def main():
     params = module.params
     deadline = time.monotonic() + params["timeout"]
     status, replication = {}, []
+    # written once for the whole wait, not on every round
+    registration_config = (_api_versions_config(module)
+                           if params["bootstrap_server"] and params["node_id"] is not None else "")
     while True:
         rc, out, said = _quorum(module, "--status")
         if rc == 0:
@@ -144,8 +148,8 @@ def main():
             replication = parse_quorum_replication(out)
             problems = quorum_problems(status, replication, params["node_id"], params["part"], params["max_lag"],
                                        params["tolerate"])
-            if not problems and params["bootstrap_server"] and params["node_id"] is not None:
-                problems = _registration(module)
+            if not problems and registration_config:
+                problems = _registration(module, registration_config)
         else:
             problems = [f"kafka-metadata-quorum.sh failed: {said}"]
             if "SaslAuthenticationException" in said or "SSLHandshakeException" in said:

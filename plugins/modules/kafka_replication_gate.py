@@ -75,7 +75,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kafka_stack.core.plugins.module_utils.kafka_tools import (
-    TOOL_ARGUMENT_SPEC, TOOL_ENV, parse_describe, tool_argv)
+    TOOL_ARGUMENT_SPEC, TOOL_ENV, parse_describe, tool_argv, tool_error)
 
 def replication_state(partitions, broker_id=-1, tolerate=-1):
     """``(under_replicated, not_in_isr)``: names of the partitions with fewer in-sync replicas than
@@ -152,8 +152,7 @@ def main():
                            f"(the inter-broker client properties): {refused[:600]}")
                 module.fail_json(msg=message, changed=False, asks=asks, partitions=0, under_replicated=[],
                                  not_in_isr=[], waited=round(time.monotonic() - start, 1))
-            last_error = (err or out).strip().splitlines()[-1:] or [f"exit code {rc}"]
-            last_error = last_error[0]
+            last_error = tool_error(err or out) or f"exit code {rc}"
         if time.monotonic() - start + params["interval"] > params["timeout"]:
             break
         time.sleep(params["interval"])
