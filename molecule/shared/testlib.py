@@ -1,9 +1,11 @@
 """Helpers for the verify tests: talk to the test bed's services only through 127.0.0.1."""
 
 import contextlib
+import importlib.util
 import io
 import json
 import os
+import shlex
 import socket
 import subprocess
 import tarfile
@@ -187,8 +189,6 @@ def kcat(*args, stdin=None, timeout=90):
 def in_container(name, argv, stdin=None, environment=None, user=""):
     """Run ``argv`` in container ``name`` (as ``user``, root when empty; ``stdin`` fed through a shell pipe);
     (exit code, stdout, stderr)."""
-    import shlex
-
     import docker
 
     container = docker.from_env().containers.get(name)
@@ -218,9 +218,19 @@ def kafka_tools_from(name, dest):
     return os.path.join(dest, os.path.basename(release), "bin")
 
 
-# Kafka's tools as the roles run them (plugins/module_utils/kafka_tools.py): a small heap, the client JVM profile.
-TOOL_ENV = {"KAFKA_HEAP_OPTS": "-Xmx256m",
-            "KAFKA_JVM_PERFORMANCE_OPTS": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Djava.awt.headless=true"}
+def _module_utils(name):
+    """One of the collection's module_utils (plain Python), read from this checkout."""
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "plugins", "module_utils", f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"kafka_stack_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# Kafka's tools as the roles' modules run them (kafka_tools.TOOL_ENV: a small heap, the client JVM profile), as a
+# dict and as shell assignments to put before a command.
+TOOL_ENV = _module_utils("kafka_tools").TOOL_ENV
+TOOL_ENV_SHELL = " ".join(f"{name}={shlex.quote(value)}" for name, value in TOOL_ENV.items())
 
 
 def console_produce(bin_dir, bootstrap, topic, values, *extra):
@@ -252,14 +262,11 @@ def scram_client_properties(user, password, truststore="/etc/kafka/tls/truststor
 def kafka_tool_in(name, tool, properties, *args, stdin=None):
     """Kafka's ``tool`` (/opt/kafka/bin) in container ``name`` with the client ``properties`` (in a file
     that exists only for the call, 0600), ``stdin`` lines piped in; its standard output's lines."""
-    import shlex
-
     option = {"kafka-console-producer.sh": "--producer.config", "kafka-console-consumer.sh": "--consumer.config"}.get(
         tool, "--command-config")
     feed = f"printf '%s\\n' {shlex.join(stdin)} | " if stdin else ""
-    tool_env = " ".join(f"{name}={shlex.quote(value)}" for name, value in TOOL_ENV.items())
     script = (f"umask 077; printf %s {shlex.quote(properties)} > /tmp/client.properties; {feed}"
-              f"{tool_env} /opt/kafka/bin/{tool} {shlex.join(args)} {option} /tmp/client.properties; "
+              f"{TOOL_ENV_SHELL} /opt/kafka/bin/{tool} {shlex.join(args)} {option} /tmp/client.properties; "
               "status=$?; rm -f /tmp/client.properties; exit $status")
     code, out, err = in_container(name, ["bash", "-c", script])
     assert code == 0, err[-2000:]

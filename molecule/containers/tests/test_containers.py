@@ -19,8 +19,8 @@ import yaml
 from kazoo.client import KazooClient
 
 import kafka_client
-from testlib import (TOOL_ENV, LOOPBACK, client_container, external_to_internal, four_letter, internal_to_external, playbook,
-                     wait_for)
+from testlib import (LOOPBACK, TOOL_ENV, client_container, external_to_internal, four_letter, internal_to_external,
+                     playbook, wait_for)
 
 SCENARIO = "molecule/containers/converge.yml"
 NETWORK = "kafka-stack-local"

@@ -11,8 +11,8 @@ import pytest
 from kazoo.client import KazooClient
 
 import kafka_client
-from testlib import (TOOL_ENV, client_container, console_consume, console_produce, in_container, install_kcat, kafka_tools_from,
-                     kcat, playbook, put_files, wait_for)
+from testlib import (TOOL_ENV, client_container, console_consume, console_produce, in_container, install_kcat,
+                     kafka_tools_from, kcat, playbook, put_files, wait_for)
 
 testinfra_hosts = ["local-kafka"]
 EXTERNAL, INTERNAL = "localhost:9094", "kafka:9092"

@@ -16,8 +16,8 @@ from kazoo.exceptions import AuthFailedError, NoAuthError
 from kazoo.security import ACL, CREATOR_ALL_ACL, Id, Permissions
 
 import kafka_client
-from testlib import (TOOL_ENV, AckedProducer, client_container, playbook, record_figures, restart_order_after_change, runner,
-                     saved_before_change, wait_for)
+from testlib import (TOOL_ENV_SHELL, AckedProducer, client_container, playbook, record_figures,
+                     restart_order_after_change, runner, saved_before_change, wait_for)
 
 testinfra_hosts = ["kc-broker1"]  # cluster-wide tests: run once
 BROKERS = {1: ("kc-broker1", 29094), 2: ("kc-broker2", 29095), 3: ("kc-broker3", 29096)}
@@ -86,9 +86,8 @@ def test_records_produced_before_the_rolling_restart_are_all_there(in_client):
 
 def under_replicated():
     """Kafka's own answer: kafka-topics.sh --under-replicated-partitions on the inter-broker listener."""
-    tool_env = " ".join(f"{name}='{value}'" for name, value in TOOL_ENV.items())
     result = runner().get_host("kc-broker1").run(
-        f"{tool_env} /opt/kafka/bin/kafka-topics.sh --bootstrap-server kc-broker1:9092 --describe "
+        f"{TOOL_ENV_SHELL} /opt/kafka/bin/kafka-topics.sh --bootstrap-server kc-broker1:9092 --describe "
         "--under-replicated-partitions")
     assert result.rc == 0, result.stderr
     return result.stdout.strip()
