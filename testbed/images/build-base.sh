@@ -50,9 +50,19 @@ build() {
   echo "built $image"
 }
 
+# The JRE the kafka role installs on that Debian release (roles/kafka/vars/Debian-<major>.yml), so the image
+# follows the role.
+jre_package() {
+  local major
+  case $1 in bookworm) major=12 ;; trixie) major=13 ;; *) return 0 ;; esac
+  sed -n 's/^kafka__java_package: *\([^ ]*\)$/\1/p' "$here/../../roles/kafka/vars/Debian-$major.yml"
+}
+
 build_jre() {
-  local suite=$1 package=$2 image="$repo:$1-jre" base="$repo:$1" current recipe context
-  recipe=$( (cat "$0"; docker image inspect -f '{{ .Id }}' "$base") | sha256sum | cut -c1-16)
+  local suite=$1 image="$repo:$1-jre" base="$repo:$1" package current recipe context
+  package=$(jre_package "$suite")
+  [[ -n "$package" ]] || { echo "no kafka__java_package for $suite in roles/kafka/vars" >&2; return 1; }
+  recipe=$( (cat "$0"; echo "$package"; docker image inspect -f '{{ .Id }}' "$base") | sha256sum | cut -c1-16)
   current=$(docker image inspect -f '{{ index .Config.Labels "kafka-stack.recipe" }}' "$image" 2>/dev/null || true)
   if [[ "$current" == "$recipe" ]]; then
     echo "base image $image is up to date (recipe $recipe)"
@@ -73,10 +83,9 @@ DOCKERFILE
   echo "built $image"
 }
 
-declare -A jre=([bookworm]=openjdk-17-jre-headless [trixie]=openjdk-21-jre-headless)
 suites=("$@")
 [[ ${#suites[@]} -gt 0 ]] || suites=(bookworm trixie)
 for suite in "${suites[@]}"; do
   build "$suite"
-  build_jre "$suite" "${jre[$suite]}"
+  build_jre "$suite"
 done
