@@ -31,7 +31,7 @@ LANE_C := migration
 NIGHTLY := upgrade
 SCENARIOS := $(LANE_A) $(LANE_B) $(LANE_C) $(NIGHTLY)
 LANES ?= 3
-export NOT_RUN_NOTE := Left to make test-nightly: the upgrade scenario, and the migration's second run of each phase.
+NOT_RUN_NOTE := Left to make test-nightly: the upgrade scenario, and the migration's second run of each phase.
 
 .PHONY: help venv host images fixtures lint unit test test-nightly demo demo-check demo-down bench no-lab $(SCENARIOS:%=molecule-%) clean
 
@@ -92,16 +92,17 @@ no-lab: host
 # run-scenarios prints the figures the scenarios measured (testbed/.cache/figures), then its summary last.
 test: no-lab lint unit fixtures
 	@rm -rf testbed/.cache/figures testbed/.cache/logs
+	export MIGRATION_DEPTH=submission NOT_RUN_NOTE="$(NOT_RUN_NOTE)"; \
 	case "$(LANES)" in \
-	  1) MIGRATION_DEPTH=submission testbed/bin/run-scenarios "$(LANE_A) $(LANE_B) $(LANE_C)" ;; \
-	  2) MIGRATION_DEPTH=submission testbed/bin/run-scenarios "$(LANE_A)" "$(LANE_B) $(LANE_C)" ;; \
-	  *) MIGRATION_DEPTH=submission testbed/bin/run-scenarios "$(LANE_A)" "$(LANE_B)" "$(LANE_C)" ;; \
+	  1) testbed/bin/run-scenarios "$(LANE_A) $(LANE_B) $(LANE_C)" ;; \
+	  2) testbed/bin/run-scenarios "$(LANE_A)" "$(LANE_B) $(LANE_C)" ;; \
+	  *) testbed/bin/run-scenarios "$(LANE_A)" "$(LANE_B)" "$(LANE_C)" ;; \
 	esac
 
 # The rest, nightly (or before a release): the upgrade beside the migration at full depth.
 test-nightly: no-lab lint unit fixtures
 	@rm -rf testbed/.cache/figures testbed/.cache/logs
-	MIGRATION_DEPTH=full NOT_RUN_NOTE= testbed/bin/run-scenarios "$(NIGHTLY)" "migration"
+	MIGRATION_DEPTH=full testbed/bin/run-scenarios "$(NIGHTLY)" "migration"
 
 # The other mode's lab holds the same ports: refuse rather than remove it (and its data) unasked.
 demo: venv images
