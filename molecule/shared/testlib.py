@@ -5,6 +5,7 @@ import importlib.util
 import io
 import json
 import os
+import re
 import shlex
 import socket
 import subprocess
@@ -30,6 +31,12 @@ def playbook(path, *args, timeout=600, inventory=None):
     return subprocess.run(["ansible-playbook", "-i", inventory,
                            os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], path), *args],
                           capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def recap(output):
+    """{host: changed count} from ansible-playbook's PLAY RECAP."""
+    return {match.group(1): int(match.group(2))
+            for match in re.finditer(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)", output, re.M)}
 
 
 def _converge_kafka_ui(scenario, *extra):

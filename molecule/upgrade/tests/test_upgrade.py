@@ -18,7 +18,7 @@ from kafka.admin import NewTopic
 from kazoo.client import KazooClient
 
 import kafka_client
-from testlib import TOOL_ENV, LiveLoad, in_container, playbook, record_figures, wait_for
+from testlib import TOOL_ENV, LiveLoad, in_container, playbook, recap, record_figures, wait_for
 
 testinfra_hosts = ["up-1"]  # cluster-wide tests: run once
 HOSTS = ["up-1", "up-2", "up-3"]
@@ -36,11 +36,6 @@ OLD, NEW = VERSIONS["upgrade_from"], VERSIONS["upgrade_to"]
 
 def line(version):
     return ".".join(version.split(".")[:2])
-
-
-def recap(output):
-    """{host: changed count} from ansible-playbook's PLAY RECAP."""
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)", output, re.M)}
 
 
 def running_kafka_version(name):
