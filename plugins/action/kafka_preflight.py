@@ -533,13 +533,29 @@ def _kraft_problems(properties, metadata):
     return problems
 
 
+def _decommissioned_zookeeper_problems(properties, decommissioned):
+    """A node that would still connect to ZooKeeper (ZooKeeper mode, or a migration phase) while the ensemble is
+    retired (``zookeeper_state: decommissioned`` on ``decommissioned``)."""
+    if not decommissioned or not properties.get("zookeeper.connect"):
+        return []
+    return [Problem("kafka_metadata_mode", f"this node would connect to ZooKeeper (zookeeper.connect), but "
+                    f"{', '.join(decommissioned)} of the ZooKeeper group {'is' if len(decommissioned) == 1 else 'are'} "
+                    "decommissioned (zookeeper_state: decommissioned): it could not start.",
+                    "finish the migration first (playbooks/zookeeper_to_kraft.yml up to finalize), then set "
+                    "kafka_metadata_mode: kraft; or set zookeeper_state: present to bring ZooKeeper back.")]
+
+
 def check(host, listeners, properties, brokers, zookeeper_hosts, sasl=None, jvm_options="", zookeeper_auth=None,
-          tls=None, scram=None, container=None, declared=None, metadata=None):
+          tls=None, scram=None, container=None, declared=None, metadata=None, zookeeper_decommissioned=None):
     """Every Problem of one broker (or KRaft controller). ``brokers``: [{host, broker_id, advertised:
     "NAME://h:p,..."}]; ``sasl``: {kafka_sasl_inter_broker_username, kafka_sasl_inter_broker_password,
     kafka_sasl_plain_users}; ``container``: {deploy_mode, flavor}; ``metadata``: {mode, version, deploy_mode,
-    nodes, controllers, controller_listener, cluster_id, listeners} (KRaft)."""
+    nodes, controllers, controller_listener, cluster_id, listeners} (KRaft); ``zookeeper_decommissioned``: the
+    hosts of the ZooKeeper group with zookeeper_state: decommissioned."""
     metadata = metadata or {}
+    retired = _decommissioned_zookeeper_problems(properties, zookeeper_decommissioned)
+    if retired:
+        return retired
     if metadata.get("mode") == "kraft":
         return _check_kraft(host, listeners, properties, brokers, sasl, jvm_options, tls, scram, declared, metadata,
                             container)
@@ -609,14 +625,16 @@ def _check_kraft(host, listeners, properties, brokers, sasl, jvm_options, tls, s
 
 class ActionModule(_shared.PreflightAction):
     """``kafka_preflight: {listeners, properties, brokers, zookeeper_hosts, sasl, jvm_options, zookeeper_auth, tls,
-    scram, container}``."""
+    scram, container, declared, metadata, zookeeper_decommissioned}``."""
 
     ROLE = ROLE
     _VALID_ARGS = frozenset(("listeners", "properties", "brokers", "zookeeper_hosts", "sasl", "jvm_options",
-                             "zookeeper_auth", "tls", "scram", "container", "declared", "metadata"))
+                             "zookeeper_auth", "tls", "scram", "container", "declared", "metadata",
+                             "zookeeper_decommissioned"))
 
     def problems(self, host, args):
         return check(host, args.get("listeners"), args.get("properties") or {}, args.get("brokers") or [],
                      args.get("zookeeper_hosts") or [], args.get("sasl") or {}, args.get("jvm_options") or "",
                      args.get("zookeeper_auth") or {}, args.get("tls") or {}, args.get("scram") or {},
-                     args.get("container") or {}, args.get("declared") or {}, args.get("metadata") or {})
+                     args.get("container") or {}, args.get("declared") or {}, args.get("metadata") or {},
+                     args.get("zookeeper_decommissioned") or [])

@@ -66,6 +66,28 @@ def _id_problems(host, members, group):
     return problems
 
 
+def _state_problems(host, members, group, settings):
+    """``zookeeper_state: decommissioned`` retires the whole ensemble at once, and only on hosts: members left
+    running would lose their quorum peers, and a container's retirement is a ``docker rm``."""
+    me = next((m for m in members if m["host"] == host), None)
+    if me is None or me.get("state", "present") != "decommissioned":
+        return []
+    problems = []
+    running = [m["host"] for m in members if m.get("state", "present") != "decommissioned"]
+    if running:
+        problems.append(Problem("zookeeper_state", f"is decommissioned on {host} but present on "
+                                f"{', '.join(running)}: a part of the ensemble would keep running without its peers.",
+                                f"decommission the whole ensemble at once: set zookeeper_state: decommissioned for "
+                                f"group '{group}' (group_vars/{group}.yml), not per host."))
+    if settings.get("zookeeper_deploy_mode") == "container":
+        problems.append(Problem("zookeeper_state", "decommissioned is for host mode (a systemd service); this host "
+                                "runs ZooKeeper as a container.",
+                                "remove the container by hand (`docker rm -f <zookeeper_container_name>`; its "
+                                "named volumes keep the data) and the host from group "
+                                f"'{group}', or set zookeeper_state: present."))
+    return problems
+
+
 def _ensemble_warnings(members, group):
     size = len(members)
     if size > 1 and size % 2 == 0:
@@ -160,6 +182,7 @@ def check(host, settings, members, group="zookeeper", container=None):
     problems += _path_problems(settings)
     problems += _archive_problems(settings)
     problems += _ensemble_warnings(members, group)
+    problems += _state_problems(host, members, group, settings)
     return problems
 
 

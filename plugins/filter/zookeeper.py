@@ -13,6 +13,7 @@ MEMBER_VARS = {
     "client_port": "zookeeper_client_port",
     "quorum_port": "zookeeper_quorum_port",
     "election_port": "zookeeper_election_port",
+    "state": "zookeeper_state",
 }
 
 

@@ -328,3 +328,15 @@ def test_bitnami_image_refuses_sasl_listeners_naming_the_flavour():
     for container in ({"deploy_mode": "container", "flavor": "confluent"}, {"deploy_mode": "host", "flavor": "bitnami"}):
         assert not [p for p in pre.check("kafka", SECURE, props, brokers_, ["zookeeper"], CREDENTIALS,
                                          container=container) if p.fatal and p.var == "kafka_container_flavor"], container
+
+
+def test_a_node_that_needs_zookeeper_is_refused_once_the_ensemble_is_decommissioned():
+    node = brokers(("k1", 1, "PLAINTEXT://k1:9092"))
+    (problem,) = pre.check("k1", SEED_LISTENERS, seed_properties(), node, ["zk1", "zk2"],
+                           zookeeper_decommissioned=["zk1", "zk2"])
+    text = problem.render("k1")
+    assert problem.var == "kafka_metadata_mode" and "zk1, zk2 of the ZooKeeper group are decommissioned" in text
+    assert "finish the migration first" in text and "zookeeper_state: present" in text
+    # ZooKeeper present: the same node passes; a node without zookeeper.connect (KRaft) passes beside a retired one.
+    assert pre.check("k1", SEED_LISTENERS, seed_properties(), node, ["zk1"], zookeeper_decommissioned=[]) == []
+    assert pre._decommissioned_zookeeper_problems({"process.roles": "broker"}, ["zk1"]) == []

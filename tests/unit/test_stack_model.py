@@ -21,7 +21,8 @@ def test_zookeeper_members_take_the_zookeeper_roles_defaults_unless_the_inventor
     model = stack.stack_model({"zookeeper": ["zk1", "zk2"]}, hostvars)
     first, second = model["zookeeper"]["members"]
     assert first == {"host": "zk1", "id": 1, "address": "zk1", "client_port": zk["zookeeper_client_port"],
-                     "quorum_port": zk["zookeeper_quorum_port"], "election_port": zk["zookeeper_election_port"]}
+                     "quorum_port": zk["zookeeper_quorum_port"], "election_port": zk["zookeeper_election_port"],
+                     "state": "present"}
     assert (second["address"], second["client_port"]) == ("10.0.0.2", 2182)
     assert model["kafka"]["brokers"] == []
 

@@ -5,7 +5,7 @@ from conftest import load_plugin
 
 zk = load_plugin("filter", "zookeeper")
 DEFAULTS = {"zookeeper_id": None, "zookeeper_address": "", "zookeeper_client_port": 2181,
-            "zookeeper_quorum_port": 2888, "zookeeper_election_port": 3888}
+            "zookeeper_quorum_port": 2888, "zookeeper_election_port": 3888, "zookeeper_state": "present"}
 
 
 def members(hostvars):
@@ -15,7 +15,7 @@ def members(hostvars):
 def test_single_host_is_standalone_with_id_1():
     (member,) = members({"zk": {}})
     assert member == {"host": "zk", "id": 1, "address": "zk", "client_port": 2181,
-                      "quorum_port": 2888, "election_port": 3888}
+                      "quorum_port": 2888, "election_port": 3888, "state": "present"}
     config = zk.zookeeper_config({"clientPort": 2181}, [member])
     assert not [key for key in config if key.startswith("server.")]
     assert "quorumListenOnAllIPs" not in config

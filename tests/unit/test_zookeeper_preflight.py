@@ -140,3 +140,23 @@ def test_jaas_sections_for_server_and_client():
         r'user_kafka="k\\p" user_ops="o\"p";' "\n};\n")
     assert zk.zookeeper_client_jaas("kafka", "pw") == (
         'Client {\n  org.apache.zookeeper.server.auth.DigestLoginModule required username="kafka" password="pw";\n};\n')
+
+
+def retired(states, **ids):
+    members = ensemble(**ids)
+    for member in members:
+        member["state"] = states.get(member["host"], "present")
+    return members
+
+
+def test_decommissioned_is_for_the_whole_ensemble_on_hosts():
+    everyone = {"zk1": "decommissioned", "zk2": "decommissioned", "zk3": "decommissioned"}
+    assert pre.check("zk1", GOOD, retired(everyone, zk1=1, zk2=2, zk3=3)) == []
+    problem = only_var(pre.check("zk1", GOOD, retired({"zk1": "decommissioned"}, zk1=1, zk2=2, zk3=3)))
+    assert problem.var == "zookeeper_state" and "present on zk2, zk3" in problem.message
+    assert "group_vars/zookeeper.yml" in problem.fix
+    # A member still present is not refused for its peers' state: the decommissioned ones name the fix.
+    assert pre.check("zk2", GOOD, retired({"zk1": "decommissioned"}, zk1=1, zk2=2, zk3=3)) == []
+    container = dict(GOOD, zookeeper_deploy_mode="container")
+    problem = only_var(pre.check("zk1", container, retired({"zk1": "decommissioned"}, zk1=1)))
+    assert problem.var == "zookeeper_state" and "host mode" in problem.message and "docker rm" in problem.fix
