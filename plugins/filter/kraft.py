@@ -111,9 +111,9 @@ def kafka_kraft_cluster_plan(storage_results, requested_cluster_id, controllers,
 
 def kafka_kraft_format_mode(host, plan, roles, quorum="dynamic"):
     """How ``host`` is formatted: ``initial`` (a first controller of a new cluster), ``join`` (a controller
-    added to a running quorum) or ``broker`` (no quorum flags: a broker, or any node of a static quorum)."""
+    added to a running quorum) or ``plain`` (no quorum flag: a broker, or any node of a static quorum)."""
     if "controller" not in str(roles).split(",") or quorum == "static":
-        return "broker"
+        return "plain"
     return "join" if host in (plan or {}).get("joining", []) else "initial"
 
 

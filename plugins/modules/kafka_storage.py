@@ -40,10 +40,11 @@ options:
   format_mode:
     description:
       - C(initial) a first controller of a new cluster (C(--initial-controllers)), C(join) a controller added to a
-        running quorum (C(--no-initial-controllers)), C(broker) a broker.
+        running quorum (C(--no-initial-controllers)), C(plain) no quorum flag (a broker, or any node of a static
+        quorum).
     type: str
-    choices: [initial, join, broker]
-    default: broker
+    choices: [initial, join, plain]
+    default: plain
   initial_controllers:
     description: C(id@host:port:directory-id,...) of the first voters (C(format_mode=initial)).
     type: str
@@ -125,7 +126,7 @@ def main():
             "user": {"type": "str", "default": "kafka"},
             "cluster_id": {"type": "str", "default": ""},
             "node_id": {"type": "int"},
-            "format_mode": {"type": "str", "choices": ["initial", "join", "broker"], "default": "broker"},
+            "format_mode": {"type": "str", "choices": ["initial", "join", "plain"], "default": "plain"},
             "initial_controllers": {"type": "str", "default": ""},
             "scram": {"type": "list", "elements": "str", "default": [], "no_log": True},
         },

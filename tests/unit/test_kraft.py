@@ -108,7 +108,8 @@ def test_plan_keeps_the_id_the_nodes_hold_and_lets_a_new_controller_join():
     assert plan["cluster_id"] == "9ptiUtdPSISv3BavsilzEQ" and not plan["generated"]
     assert not plan["new_cluster"] and plan["joining"] == ["c3"] and plan["initial_controllers"] == ""
     assert filters.kafka_kraft_format_mode("c3", plan, "controller") == "join"
-    assert filters.kafka_kraft_format_mode("b1", plan, "broker") == "broker"
+    assert filters.kafka_kraft_format_mode("b1", plan, "broker") == "plain"
+    assert filters.kafka_kraft_format_mode("c3", plan, "controller", "static") == "plain"
 
 
 def test_plan_refuses_nodes_of_two_clusters_and_a_pinned_id_they_do_not_hold():
