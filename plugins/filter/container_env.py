@@ -340,14 +340,20 @@ def container_env_strings(env):
             if value is not None and value != ""}
 
 
-def container_volumes(paths, prefix):
-    """Named volumes for the state paths of an image: ``{role: path}`` -> ``[{name, path, spec}]`` with
-    ``name`` = ``<prefix>-<role>``, in a stable order, ``spec`` being docker's ``name:path``."""
+def container_volume_name(prefix, role):
+    """The named volume of one state path of an image: ``<prefix>-<role>`` (``kafka-data``, ``zookeeper-datalog``)."""
     if not prefix:
         raise AnsibleFilterError("the container volume prefix is empty: set the role's *_container_volume_prefix")
+    return f"{prefix}-{role}"
+
+
+def container_volumes(paths, prefix):
+    """Named volumes for the state paths of an image: ``{role: path}`` -> ``[{name, path, spec}]`` with
+    ``name`` = ``<prefix>-<role>`` (container_volume_name), in a stable order, ``spec`` being docker's
+    ``name:path``."""
     volumes = []
     for role, path in sorted((paths or {}).items()):
-        name = f"{prefix}-{role}"
+        name = container_volume_name(prefix, role)
         volumes.append({"name": name, "path": path, "spec": f"{name}:{path}"})
     return volumes
 

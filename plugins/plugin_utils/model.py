@@ -19,6 +19,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
 from ansible_collections.kafka_stack.core.plugins.filter.kafka import kafka_brokers
+from ansible_collections.kafka_stack.core.plugins.filter.container_env import container_volume_name
 from ansible_collections.kafka_stack.core.plugins.filter.zookeeper import MEMBER_VARS, zookeeper_members
 from ansible_collections.kafka_stack.core.plugins.plugin_utils.render import TLS_PROTOCOLS
 
@@ -80,7 +81,8 @@ def kafka_storage_targets(hosts, hostvars):
         host = Host(hostvars, "kafka", name)
         container = host["kafka_deploy_mode"] == "container"
         targets.append({"host": name, "mode": "container" if container else "host",
-                        "volume": f"{host['kafka_container_volume_prefix']}-data" if container else "",
+                        "volume": container_volume_name(host["kafka_container_volume_prefix"], "data") if container
+                        else "",
                         "log_dirs": [] if container else list(host["kafka_log_dirs"])})
     return targets
 
