@@ -128,3 +128,4 @@ demo-down: venv
 
 clean:
 	rm -rf .ansible testbed/.cache
+	-docker image prune -f --filter label=kafka-stack.recipe

@@ -89,3 +89,5 @@ for suite in "${suites[@]}"; do
   build "$suite"
   build_jre "$suite"
 done
+# A rebuilt image leaves its predecessor untagged: drop the test bed's untagged images no container uses.
+docker image prune -f --filter label=kafka-stack.recipe >/dev/null

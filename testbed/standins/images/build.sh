@@ -58,3 +58,5 @@ build "kafka-stack-testbed/kafka-confluent-standin:$kafka_version" "$here/kafka"
 build "kafka-stack-testbed/kafka-apache-standin:$kraft_version" "$here/kafka" "$kraft_tgz" kafka.tgz \
   FLAVOR=apache DATA_DIR=/var/lib/kafka/data UID=1000
 build kafka-stack-testbed/kafka-ui-standin:1.4.1 "$here/kafka-ui" "$artifacts/api-v1.4.1.jar" api.jar
+# A rebuilt image leaves its predecessor untagged: drop the test bed's untagged images no container uses.
+docker image prune -f --filter label=kafka-stack.recipe >/dev/null
