@@ -9,6 +9,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.kafka_stack.core.plugins.plugin_utils.render import (
     LOGIN_MODULES, TLS_PROTOCOLS, inter_broker_mechanism, jaas_config, render_value)
+from ansible_collections.kafka_stack.core.plugins.module_utils.kafka_tools import TOOL_ENV
 from ansible_collections.kafka_stack.core.plugins.plugin_utils.upgrade import protocol_plan
 
 
@@ -175,6 +176,12 @@ def kafka_listener_endpoint(advertised, name):
     raise AnsibleFilterError(f"listener {name} is not advertised in '{advertised}'")
 
 
+def kafka_tool_env(kafka_opts=""):
+    """The environment of Kafka's tools run by the role's tasks: the modules' (TOOL_ENV: a small heap, the client
+    JVM profile) with ``KAFKA_OPTS`` (e.g. the JAAS file of a ZooKeeper login)."""
+    return dict(TOOL_ENV, KAFKA_OPTS=kafka_opts or "")
+
+
 def kafka_protocol_plan(target_version, requested, states, host):
     """The inter-broker protocol of this run (plugins/plugin_utils/upgrade.py) with its problems rendered
     in the pre-flight's form; a problem of no particular broker names ``host``. ``states``: the registered
@@ -192,6 +199,7 @@ class FilterModule:
     def filters(self):
         return {
             "kafka_listener_properties": kafka_listener_properties,
+            "kafka_tool_env": kafka_tool_env,
             "kafka_listener_sasl_properties": kafka_listener_sasl_properties,
             "kafka_server_properties": kafka_server_properties,
             "kafka_brokers": kafka_brokers,

@@ -15,6 +15,7 @@ filters = load_plugin("filter", "kraft")
 tools = load_plugin("module_utils", "kafka_tools")
 storage = load_plugin("modules", "kafka_storage")
 preflight = load_plugin("action", "kafka_preflight")
+kafka_filters = load_plugin("filter", "kafka")
 rolling = load_plugin("filter", "rolling")
 
 CONTROLLER = {"name": "CONTROLLER", "port": 9093, "protocol": "PLAINTEXT"}
@@ -449,9 +450,12 @@ def test_a_failed_tool_is_told_by_its_exception_lines_not_its_stack_frames():
 def test_the_tasks_run_kafka_tools_with_the_environment_the_modules_use():
     with open(os.path.join(os.path.dirname(__file__), "..", "..", "roles", "kafka", "vars", "main.yml")) as handle:
         role_env = yaml.safe_load(handle)["kafka__tool_env"]
+    assert "kafka_stack.core.kafka_tool_env" in role_env
     assert all(re.fullmatch(r"[A-Z_][A-Z0-9_]*", name) for name in tools.TOOL_ENV)
-    assert {name: role_env[name] for name in tools.TOOL_ENV} == tools.TOOL_ENV
     assert "-XX:TieredStopAtLevel=1" in tools.TOOL_ENV["KAFKA_JVM_PERFORMANCE_OPTS"]
+    login = "-Djava.security.auth.login.config=/etc/kafka/jaas.conf"
+    assert kafka_filters.kafka_tool_env(login) == dict(tools.TOOL_ENV, KAFKA_OPTS=login)
+    assert kafka_filters.kafka_tool_env("")["KAFKA_OPTS"] == "" and "KAFKA_OPTS" not in tools.TOOL_ENV
 
 
 def test_the_registration_check_gives_kafka_broker_api_versions_a_30_s_request_timeout(tmp_path):
