@@ -4,7 +4,8 @@ A ZooKeeper-mode Kafka 3.9.2 cluster with a declared topic, records, an idle con
 user and ACLs goes through phases 1-3 and back to ZooKeeper mode (playbooks/zookeeper_to_kraft_rollback.yml),
 then through the four phases, while an acks=all producer and a live consumer group run throughout; the
 rollback and each phase of the second pass run twice (the second run must change nothing) and what must
-survive is compared after each.
+survive is compared after each. After phase 4 ZooKeeper is decommissioned (refused before), then the cluster is
+upgraded to 4.4.0.
 MIGRATION_DEPTH=submission (what `make test` sets, to stay within CI's 90 minutes) runs each phase of the second
 pass once: the second runs of the phases are `make test-nightly`'s, and their tests say SKIPPED with the reason.
 The rollback's second run stays in both depths.
@@ -21,7 +22,7 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 
 import kafka_client
-from testlib import TOOL_ENV, LiveLoad, host_var, in_container, playbook, record_figures
+from testlib import TOOL_ENV, LiveLoad, host_var, in_container, playbook, recap, record_figures
 
 BROKERS = ["mg-b1", "mg-b2", "mg-b3"]
 CONTROLLERS = ["mg-c1", "mg-c2", "mg-c3"]
@@ -50,14 +51,14 @@ def rollback(timeout=1800):
     return playbook("molecule/migration/rollback.yml", timeout=timeout)
 
 
+def decommission(*extra, timeout=900):
+    """ZooKeeper retired: playbooks/zookeeper.yml with zookeeper_state: decommissioned."""
+    return playbook("molecule/migration/zookeeper.yml", "-e", "zookeeper_state=decommissioned", *extra,
+                    timeout=timeout)
+
+
 def confirm(phase):
     return ("-e", "zookeeper_to_kraft_confirm_finalize=true") if phase == "finalize" else ()
-
-
-def recap(output):
-    """{host: changed count} of the PLAY RECAP."""
-    return {match.group(1): int(match.group(2))
-            for match in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}
 
 
 def tool(*argv):
@@ -111,6 +112,14 @@ def zookeeper_mode():
             "controller_znode": znode("/controller"), "migration_znode": znode("/migration")}
 
 
+def zookeeper_server():
+    """The ZooKeeper host's service and what its data dir holds (myid, version-2/ snapshots and logs)."""
+    active = in_container("mg-zk", ["systemctl", "is-active", "zookeeper"])[1].strip()
+    enabled = in_container("mg-zk", ["systemctl", "is-enabled", "zookeeper"])[1].strip()
+    files = in_container("mg-zk", ["bash", "-c", "cd /var/lib/zookeeper/data && ls myid version-2/*"])[1].split()
+    return {"active": active, "enabled": enabled, "files": sorted(files)}
+
+
 @pytest.fixture(scope="module")
 def migration():
     """The four phases under load, each run twice, then the upgrade to Kafka 4.4.0; once for the module."""
@@ -124,6 +133,7 @@ def migration():
     assert len(kafka_client.read_all(BOOTSTRAP, TOPIC, IDLE, 120, **app())) == 120
     result = {"before": snapshot(), "snapshots": {}, "seconds": {}, "reruns": {}, "refused": {}, "znode": {}}
     result["refused"]["migrate before controllers"] = migrate("migrate")
+    result["zookeeper_before"] = zookeeper_server()
 
     load = LiveLoad(BOOTSTRAP, TOPIC, LIVE, LOAD_MAX, pause=LOAD_PAUSE, **app())
     load.start()
@@ -161,14 +171,30 @@ def migration():
             if phase == "kraft_brokers":
                 result["refused"]["migrate after kraft_brokers"] = migrate("migrate")
                 result["refused"]["finalize unconfirmed"] = migrate("finalize")
+                result["refused"]["decommission before finalize"] = decommission()
+                # The inventory switched to KRaft too early: the controllers still migrate, with ZooKeeper sessions.
+                result["refused"]["decommission while controllers migrate"] = decommission(
+                    "-e", "kafka_metadata_mode=kraft")
         result["refused"]["controllers after finalize"] = migrate("controllers")
         result["refused"]["rollback after finalize"] = rollback()
+        # ZooKeeper retired, as the README's guide says after phase 4; a second run changes nothing.
+        begun = time.monotonic()
+        retired = decommission("-e", "kafka_metadata_mode=kraft")
+        assert retired.returncode == 0, "decommission:\n" + retired.stdout[-6000:] + retired.stderr[-2000:]
+        result["seconds"]["decommission zookeeper"] = round(time.monotonic() - begun)
+        result["decommission_output"] = retired.stdout
+        result["zookeeper"] = {"before": result.pop("zookeeper_before"), "decommissioned": zookeeper_server()}
+        result["snapshots"]["decommission"] = snapshot()
+        again = decommission("-e", "kafka_metadata_mode=kraft")
+        assert again.returncode == 0, "decommission again:\n" + again.stdout[-6000:] + again.stderr[-2000:]
+        result["reruns"]["decommission"] = recap(again.stdout)
         begun = time.monotonic()
         upgrade = playbook("molecule/migration/converge.yml", "-e", "kafka_metadata_mode=kraft", "-e",
-                           "kafka_version=4.4.0", timeout=1800)
+                           "kafka_version=4.4.0", "-e", "zookeeper_state=decommissioned", timeout=1800)
         assert upgrade.returncode == 0, upgrade.stdout[-6000:] + upgrade.stderr[-2000:]
         result["seconds"]["upgrade to 4.4.0"] = round(time.monotonic() - begun)
         result["snapshots"]["upgrade"] = snapshot()
+        result["zookeeper"]["upgraded"] = zookeeper_server()
         time.sleep(5)  # traffic on the upgraded cluster too
     finally:
         load.stop()
@@ -187,6 +213,9 @@ def migration():
     ("finalize unconfirmed", "finalize is the point of no return"),
     ("controllers after finalize", "the migration is finalized"),
     ("rollback after finalize", "the migration was finalized (phase 4): the point of no return"),
+    ("decommission before finalize", "of the ZooKeeper group is decommissioned (zookeeper_state: decommissioned): "
+                                     "it could not start"),
+    ("decommission while controllers migrate", "client session(s)"),
 ])
 def test_a_phase_out_of_order_is_refused_before_any_host_changes(migration, case, words):
     refused = migration["refused"][case]
@@ -195,14 +224,14 @@ def test_a_phase_out_of_order_is_refused_before_any_host_changes(migration, case
     assert "no host was changed" in output and set(recap(refused.stdout).values()) == {0}
 
 
-@pytest.mark.parametrize("phase", PHASES + ["rollback"])
+@pytest.mark.parametrize("phase", PHASES + ["rollback", "decommission"])
 def test_a_second_run_of_each_phase_changes_nothing(migration, phase):
-    if phase != "rollback" and DEPTH != "full":
+    if phase in PHASES and DEPTH != "full":
         pytest.skip(f"MIGRATION_DEPTH={DEPTH}: the second run of {phase} is make test-nightly's (MIGRATION_DEPTH=full)")
     assert migration["reruns"][phase] and set(migration["reruns"][phase].values()) == {0}, migration["reruns"][phase]
 
 
-@pytest.mark.parametrize("step", ["rollback"] + PHASES + ["upgrade"])
+@pytest.mark.parametrize("step", ["rollback"] + PHASES + ["decommission", "upgrade"])
 def test_topics_offsets_users_acls_and_cluster_id_kept(migration, step):
     before, after = migration["before"], migration["snapshots"][step]
     assert after["topics"] == before["topics"]
@@ -265,3 +294,15 @@ def test_the_cluster_ends_in_kraft_mode_on_kafka_4_without_zookeeper(migration):
                   "--status")
     voters = json.loads(re.search(r"CurrentVoters:\s+(\[.*\])", status).group(1))
     assert sorted(voter["id"] for voter in voters) == [101, 102, 103]
+
+
+def test_zookeeper_decommissioned_after_finalize_is_stopped_with_its_data_kept(migration):
+    """After phase 4 the zookeeper role retires the ensemble: stopped and disabled, its data dir as it was; the
+    upgrade's site run leaves it so. Kafka kept serving meanwhile (the snapshot and record tests above)."""
+    states = migration["zookeeper"]
+    assert states["before"]["active"] == "active" and "myid" in states["before"]["files"]
+    for step in ("decommissioned", "upgraded"):
+        assert states[step]["active"] != "active" and states[step]["enabled"] == "disabled", (step, states[step])
+        assert states[step]["files"] == states["decommissioned"]["files"], step
+    assert [name for name in states["decommissioned"]["files"] if name.startswith("version-2/snapshot.")]
+    assert "ZooKeeper on mg-zk is decommissioned" in migration["decommission_output"]
