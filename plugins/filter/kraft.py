@@ -181,9 +181,10 @@ def kafka_migration_stale_znodes(znode_results):
     return migration.stale_znodes({result["item"]: result for result in znode_results or []})
 
 
-def kafka_migration_prechecks(state_results, brokers, quorum):
-    """Phase 1's checks of the ZooKeeper-mode brokers (plugin_utils/migration.py prechecks)."""
-    return migration.prechecks(_states(state_results), brokers or [], quorum)
+def kafka_migration_prechecks(state_results, brokers, quorum, cluster_znode=None):
+    """Phase 1's checks of the ZooKeeper-mode brokers (plugin_utils/migration.py prechecks); ``cluster_znode``:
+    zookeeper_znode's result for /cluster/id."""
+    return migration.prechecks(_states(state_results), brokers or [], quorum, cluster_znode)
 
 
 class FilterModule:

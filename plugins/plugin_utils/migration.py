@@ -93,9 +93,21 @@ def guard(phase, state, confirm_finalize=False):
     return problems
 
 
-def prechecks(states, brokers, quorum):
+def zookeeper_cluster_id(znode):
+    """The cluster id ZooKeeper's ``/cluster/id`` znode holds (a zookeeper_znode result: ``{"version":"1",
+    "id":"..."}``); "" when it is absent or unreadable."""
+    if not znode or not znode.get("exists"):
+        return ""
+    try:
+        return str(json.loads(znode.get("data") or "{}").get("id") or "")
+    except (ValueError, TypeError, AttributeError):
+        return ""
+
+
+def prechecks(states, brokers, quorum, cluster_znode=None):
     """Phase 1's checks of the ZooKeeper-mode cluster (beyond the pre-flight's): every broker runs 3.9 with
-    inter.broker.protocol.version 3.9, one cluster id, a static quorum."""
+    inter.broker.protocol.version 3.9, the cluster id ZooKeeper holds (``cluster_znode``: ``/cluster/id``) in
+    every broker's meta.properties, a static quorum. The controllers are formatted with that id."""
     problems = []
     for host in brokers:
         item = states.get(host) or {}
@@ -113,6 +125,17 @@ def prechecks(states, brokers, quorum):
     ids = {(states.get(h) or {}).get("cluster_id") for h in brokers} - {"", None}
     if len(ids) > 1:
         problems.append(f"host {brokers[0]}: kafka_cluster_id: the brokers hold several cluster ids ({', '.join(sorted(ids))}).")
+    zookeeper_id = zookeeper_cluster_id(cluster_znode)
+    if cluster_znode is not None and not zookeeper_id:
+        problems.append(f"host {brokers[0] if brokers else '?'}: groups: ZooKeeper holds no cluster id (/cluster/id "
+                        "below the brokers' chroot): the brokers of this inventory have never registered there. Fix: "
+                        "check kafka_zookeeper_chroot and group 'zookeeper' name the ensemble the brokers use.")
+    elif zookeeper_id and ids - {zookeeper_id}:
+        strangers = [h for h in brokers if (states.get(h) or {}).get("cluster_id") not in ("", None, zookeeper_id)]
+        problems.append(f"host {strangers[0]}: kafka_cluster_id: the broker's meta.properties holds cluster id "
+                        f"{(states.get(strangers[0]) or {}).get('cluster_id')}, but ZooKeeper's /cluster/id is "
+                        f"{zookeeper_id}: it belongs to another cluster. Fix: remove it from group 'kafka', or check "
+                        "kafka_zookeeper_chroot.")
     if quorum != "static":
         problems.append(f"host {brokers[0] if brokers else '?'}: kafka_kraft_quorum: is {quorum}, but Kafka 3.9 "
                         "migrates to a static quorum only. Fix: set kafka_kraft_quorum: static (group_vars/all) "

@@ -341,6 +341,20 @@ def test_migration_prechecks_name_the_broker_and_the_fix():
     assert not [problem for problem in problems if problem.startswith("host b3")]
 
 
+def test_migration_prechecks_want_zookeepers_cluster_id_in_every_broker():
+    states = {"b1": _node(), "b2": _node(), "b3": dict(_node(), cluster_id="UlYW70FHQLKoqMFhGHpFeg")}
+    held = {"exists": True, "data": json.dumps({"version": "1", "id": "RCYZ1bCsTlKbOnmHksFeeQ"})}
+    problems = migration.prechecks(states, ["b1", "b2", "b3"], "static", held)
+    assert [p for p in problems if p.startswith("host b3: kafka_cluster_id: the broker's meta.properties holds "
+                                                "cluster id UlYW70FHQLKoqMFhGHpFeg, but ZooKeeper's /cluster/id is "
+                                                "RCYZ1bCsTlKbOnmHksFeeQ")]
+    states["b3"] = _node()
+    assert migration.prechecks(states, ["b1", "b2", "b3"], "static", held) == []
+    (missing,) = migration.prechecks(states, ["b1", "b2", "b3"], "static", {"exists": False})
+    assert missing.startswith("host b1: groups: ZooKeeper holds no cluster id") and "kafka_zookeeper_chroot" in missing
+    assert migration.zookeeper_cluster_id({"exists": True, "data": "not json"}) == ""
+
+
 def test_migration_overlay_per_phase_and_part():
     assert kraft.migration_overlay("controllers", True, "controller", "INTERNAL", "zk:2181", "1@c1:9093") == {
         "zookeeper.metadata.migration.enable": True, "zookeeper.connect": "zk:2181",
