@@ -181,10 +181,11 @@ def kafka_migration_stale_znodes(znode_results):
     return migration.stale_znodes({result["item"]: result for result in znode_results or []})
 
 
-def kafka_migration_prechecks(state_results, brokers, quorum, cluster_znode=None):
+def kafka_migration_prechecks(state_results, brokers, quorum, cluster_znode=None, model_brokers=None):
     """Phase 1's checks of the ZooKeeper-mode brokers (plugin_utils/migration.py prechecks); ``cluster_znode``:
-    zookeeper_znode's result for /cluster/id."""
-    return migration.prechecks(_states(state_results), brokers or [], quorum, cluster_znode)
+    zookeeper_znode's result for /cluster/id; ``model_brokers``: the stack model's brokers (their ids)."""
+    broker_ids = {broker["host"]: broker.get("broker_id") for broker in model_brokers or []}
+    return migration.prechecks(_states(state_results), brokers or [], quorum, cluster_znode, broker_ids)
 
 
 class FilterModule:

@@ -63,6 +63,12 @@ cluster_id:
   description: C(cluster.id) from the broker's meta.properties; empty before its first start.
   type: str
   returned: always
+stored_id:
+  description:
+    - The node's id its data is registered under (C(broker.id) of a ZooKeeper-mode meta.properties, C(node.id) of a
+      KRaft one); empty before its first start.
+  type: str
+  returned: always
 process_roles:
   description: C(process.roles) in server.properties (KRaft); empty in ZooKeeper mode.
   type: str
@@ -147,6 +153,15 @@ def open_files(pid):
     return found
 
 
+def stored_identity(log_dirs):
+    """(cluster.id, the node's id) of the first log dir holding a meta.properties with a cluster id."""
+    for log_dir in log_dirs or []:
+        meta = properties(_read(os.path.join(log_dir, "meta.properties")))
+        if meta.get("cluster.id"):
+            return meta["cluster.id"], meta.get("node.id") or meta.get("broker.id") or ""
+    return "", ""
+
+
 def main():
     module = AnsibleModule(
         argument_spec={
@@ -170,13 +185,9 @@ def main():
     installed = release_version(os.path.realpath(params["home_link"])) if os.path.islink(params["home_link"]) else ""
     config = properties(_read(params["config"]))
     protocol = config.get("inter.broker.protocol.version", "")
-    cluster_id = ""
-    for log_dir in params["log_dirs"]:
-        cluster_id = properties(_read(os.path.join(log_dir, "meta.properties"))).get("cluster.id", "")
-        if cluster_id:
-            break
+    cluster_id, stored_id = stored_identity(params["log_dirs"])
     module.exit_json(changed=False, running_version=running, installed_version=installed, protocol=protocol,
-                     cluster_id=cluster_id, process_roles=config.get("process.roles", ""),
+                     cluster_id=cluster_id, stored_id=stored_id, process_roles=config.get("process.roles", ""),
                      migration=config.get("zookeeper.metadata.migration.enable", "") == "true",
                      zookeeper=bool(config.get("zookeeper.connect")),
                      authorizer=config.get("authorizer.class.name", ""))

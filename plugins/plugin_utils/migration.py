@@ -104,11 +104,20 @@ def zookeeper_cluster_id(znode):
         return ""
 
 
-def prechecks(states, brokers, quorum, cluster_znode=None):
+def prechecks(states, brokers, quorum, cluster_znode=None, broker_ids=None):
     """Phase 1's checks of the ZooKeeper-mode cluster (beyond the pre-flight's): every broker runs 3.9 with
-    inter.broker.protocol.version 3.9, the cluster id ZooKeeper holds (``cluster_znode``: ``/cluster/id``) in
-    every broker's meta.properties, a static quorum. The controllers are formatted with that id."""
+    inter.broker.protocol.version 3.9, its data registered under the id the inventory gives it (``broker_ids``:
+    {host: kafka_broker_id}; a generated id, broker.id.generation.enable, would differ), the cluster id ZooKeeper
+    holds (``cluster_znode``: ``/cluster/id``) in every broker's meta.properties, a static quorum. The controllers
+    are formatted with that id."""
     problems = []
+    for host in brokers:
+        stored, wanted = (states.get(host) or {}).get("stored_id"), (broker_ids or {}).get(host)
+        if stored and wanted is not None and str(wanted) != str(stored):
+            problems.append(f"host {host}: kafka_broker_id: is {wanted}, but the broker's data is registered under "
+                            f"broker id {stored} (meta.properties; an id Kafka generated, broker.id.generation.enable, "
+                            "or a changed inventory): in KRaft mode its node.id must be that id. Fix: set "
+                            f"kafka_broker_id: {stored} for {host}.")
     for host in brokers:
         item = states.get(host) or {}
         if not str(item.get("running_version", "")).startswith("3.9"):

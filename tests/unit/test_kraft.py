@@ -15,6 +15,7 @@ filters = load_plugin("filter", "kraft")
 tools = load_plugin("module_utils", "kafka_tools")
 storage = load_plugin("modules", "kafka_storage")
 preflight = load_plugin("action", "kafka_preflight")
+broker_state = load_plugin("modules", "kafka_broker_state")
 kafka_filters = load_plugin("filter", "kafka")
 rolling = load_plugin("filter", "rolling")
 
@@ -353,6 +354,26 @@ def test_migration_prechecks_want_zookeepers_cluster_id_in_every_broker():
     (missing,) = migration.prechecks(states, ["b1", "b2", "b3"], "static", {"exists": False})
     assert missing.startswith("host b1: groups: ZooKeeper holds no cluster id") and "kafka_zookeeper_chroot" in missing
     assert migration.zookeeper_cluster_id({"exists": True, "data": "not json"}) == ""
+
+
+def test_migration_prechecks_want_the_id_each_brokers_data_is_registered_under():
+    states = {"b1": dict(_node(), stored_id="1"), "b2": dict(_node(), stored_id="1002"), "b3": _node()}
+    (problem,) = migration.prechecks(states, ["b1", "b2", "b3"], "static", None, {"b1": 1, "b2": 2, "b3": 3})
+    assert problem.startswith("host b2: kafka_broker_id: is 2, but the broker's data is registered under broker id "
+                              "1002") and problem.endswith("Fix: set kafka_broker_id: 1002 for b2.")
+    results = [dict(state, item=host) for host, state in states.items()]
+    model = [{"host": "b1", "broker_id": 1}, {"host": "b2", "broker_id": 1002}, {"host": "b3", "broker_id": 3}]
+    assert filters.kafka_migration_prechecks(results, ["b1", "b2", "b3"], "static", None, model) == []
+
+
+def test_the_broker_state_reads_the_id_the_data_is_registered_under(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "meta.properties").write_text("version=0\nbroker.id=1001\ncluster.id=RCYZ1bCsTlKbOnmHksFeeQ\n")
+    assert broker_state.stored_identity([str(tmp_path / "a"), str(tmp_path / "b")]) == ("RCYZ1bCsTlKbOnmHksFeeQ", "1001")
+    (tmp_path / "a" / "meta.properties").write_text("version=1\nnode.id=4\ncluster.id=x\ndirectory.id=y\n")
+    assert broker_state.stored_identity([str(tmp_path / "a")]) == ("x", "4")
+    assert broker_state.stored_identity([]) == ("", "")
 
 
 def test_migration_overlay_per_phase_and_part():
