@@ -226,6 +226,7 @@ def test_rolling_restart_stops_before_a_broker_when_replication_is_short():
     assert re.search(r"under-replicated or without a leader: (\S+-\d+)", output), output[-3000:]
     assert "the rolling restart stopped here: the hosts after it were left untouched" in output
     assert "Last 60 lines of `journalctl -u kafka`" in output
+    assert "systemd's last lines about kafka:" in output and "systemd[1]: " in output, output[-3000:]
     assert {name: started_at(name) for name in before} == before, "a broker was restarted despite the gate"
     wait_for(lambda: under_replicated() == "", timeout=180, interval=5, what="broker 3 back in every ISR")
 
