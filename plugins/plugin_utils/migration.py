@@ -17,14 +17,20 @@ DONE_NAMES = ("not started", "controllers provisioned", "metadata migrated (dual
               "finalized")
 
 
-def migration_znode(znode):
-    """The /migration znode as a dict (``{}`` when absent or unreadable)."""
+def znode_json(znode):
+    """A znode's JSON data (a zookeeper_znode result) as a dict: ``{}`` when absent, unreadable or not an object."""
     if not znode or not znode.get("exists"):
         return {}
     try:
-        return json.loads(znode.get("data") or "{}")
+        data = json.loads(znode.get("data") or "{}")
     except ValueError:
         return {}
+    return data if isinstance(data, dict) else {}
+
+
+def migration_znode(znode):
+    """The /migration znode as a dict (``{}`` when absent or unreadable)."""
+    return znode_json(znode)
 
 
 def progress(states, controllers, brokers, znode=None):
@@ -96,12 +102,7 @@ def guard(phase, state, confirm_finalize=False):
 def zookeeper_cluster_id(znode):
     """The cluster id ZooKeeper's ``/cluster/id`` znode holds (a zookeeper_znode result: ``{"version":"1",
     "id":"..."}``); "" when it is absent or unreadable."""
-    if not znode or not znode.get("exists"):
-        return ""
-    try:
-        return str(json.loads(znode.get("data") or "{}").get("id") or "")
-    except (ValueError, TypeError, AttributeError):
-        return ""
+    return str(znode_json(znode).get("id") or "")
 
 
 def prechecks(states, brokers, quorum, cluster_znode=None, broker_ids=None):
@@ -112,14 +113,13 @@ def prechecks(states, brokers, quorum, cluster_znode=None, broker_ids=None):
     are formatted with that id."""
     problems = []
     for host in brokers:
-        stored, wanted = (states.get(host) or {}).get("stored_id"), (broker_ids or {}).get(host)
+        item = states.get(host) or {}
+        stored, wanted = item.get("stored_id"), (broker_ids or {}).get(host)
         if stored and wanted is not None and str(wanted) != str(stored):
             problems.append(f"host {host}: kafka_broker_id: is {wanted}, but the broker's data is registered under "
                             f"broker id {stored} (meta.properties; an id Kafka generated, broker.id.generation.enable, "
                             "or a changed inventory): in KRaft mode its node.id must be that id. Fix: set "
                             f"kafka_broker_id: {stored} for {host}.")
-    for host in brokers:
-        item = states.get(host) or {}
         if not str(item.get("running_version", "")).startswith("3.9"):
             problems.append(f"host {host}: kafka_version: the broker runs Kafka {item.get('running_version') or 'nothing'}"
                             ", but the migration needs 3.9 on every broker. Fix: upgrade with playbooks/upgrade.yml "
@@ -156,11 +156,9 @@ def controller_claim(znode):
     """Whether ZooKeeper's /controller znode (a zookeeper_znode result) holds a KRaft controller's claim
     (``kraftControllerEpoch`` 0 or more; a ZooKeeper-mode broker of 3.9 writes -1): no ZooKeeper-mode broker
     can become the controller while it does."""
-    if not znode or not znode.get("exists"):
-        return False
     try:
-        return int(json.loads(znode.get("data") or "{}").get("kraftControllerEpoch", -1)) >= 0
-    except (ValueError, TypeError, AttributeError):
+        return int(znode_json(znode).get("kraftControllerEpoch", -1)) >= 0
+    except (ValueError, TypeError):
         return False
 
 
