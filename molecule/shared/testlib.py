@@ -308,6 +308,7 @@ class AckedProducer:
         from kafka import KafkaProducer
 
         self.topic, self.acked, self.failed = topic, [], []
+        self.last_acked_at = time.monotonic()
         self.producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
                                       retries=2147483647, request_timeout_ms=15000, delivery_timeout_ms=120000,
                                       max_block_ms=60000, **security)
@@ -315,10 +316,14 @@ class AckedProducer:
     def send(self, values, pause=0.01):
         for value in values:
             future = self.producer.send(self.topic, value.encode())
-            future.add_callback(lambda _, v=value: self.acked.append(v))
+            future.add_callback(lambda _, v=value: self._acked(v))
             future.add_errback(lambda error, v=value: self.failed.append((v, repr(error))))
             time.sleep(pause)
         self.producer.flush(timeout=120)
+
+    def _acked(self, value):
+        self.acked.append(value)
+        self.last_acked_at = time.monotonic()
 
     def close(self):
         self.producer.close()
@@ -327,54 +332,118 @@ class AckedProducer:
 class LiveLoad:
     """An idempotent acks=all producer (one record each ``pause`` seconds, at most ``limit``) and a consumer
     ``group`` that commits after every poll, both running from start() until stop(); stop() waits until the group
-    has read every acknowledged record. ``acked``, ``failed`` and ``read`` hold the values."""
+    has read every acknowledged record. ``acked``, ``failed`` and ``read`` hold the values.
 
-    def __init__(self, bootstrap, topic, group, limit, pause=0.02, **security):
+    The consumer behaves as an application's would: when its poll raises, or it reads nothing for ``stall``
+    seconds while the producer's records keep being acknowledged (kafka-python can stall after broker restarts:
+    dpkp/kafka-python#1477, #2605), it is closed and a new one joins the same group and resumes from the group's
+    committed offsets. Each such restart is kept in ``restarts`` with its reason, for the figures. ``mark(label)``
+    notes the counts at a point of the run (a phase's end), so a shortfall can be placed in time; ``unread()`` and
+    ``diagnosis()`` say what the group still lacks after stop()."""
+
+    def __init__(self, bootstrap, topic, group, limit, pause=0.02, stall=120.0, **security):
         import threading
 
         self.bootstrap, self.topic, self.group, self.limit, self.security = bootstrap, topic, group, limit, security
-        self.pause = pause
-        self.read = []
+        self.pause, self.stall = pause, stall
+        self.read, self.restarts, self.errors, self.marks, self.generation = [], [], [], [], 0
+        self.started = self.last_read_at = time.monotonic()
+        self.restart_requested = threading.Event()
         self.stop_producing, self.stop_consuming = threading.Event(), threading.Event()
         self.producer = AckedProducer(bootstrap, topic, **security)
         self.acked, self.failed = self.producer.acked, self.producer.failed
+        self.producer_done = False
         self.threads = [threading.Thread(target=self._produce, daemon=True),
                         threading.Thread(target=self._consume, daemon=True)]
+
+    def _elapsed(self):
+        return round(time.monotonic() - self.started)
 
     def _produce(self):
         import itertools
 
         values = (f"load-{n}" for n in range(self.limit))
         self.producer.send(itertools.takewhile(lambda _: not self.stop_producing.is_set(), values), pause=self.pause)
+        self.producer_done = True
+
+    def _stalled(self):
+        """No record read for ``stall`` seconds although records were acknowledged well after the last read."""
+        now = time.monotonic()
+        return (now - self.last_read_at > self.stall
+                and self.producer.last_acked_at - self.last_read_at > self.stall / 2)
 
     def _consume(self):
         from kafka import KafkaConsumer
 
-        consumer = KafkaConsumer(self.topic, group_id=self.group, bootstrap_servers=self.bootstrap,
-                                 auto_offset_reset="earliest", enable_auto_commit=False, **self.security)
-        try:
-            while not self.stop_consuming.is_set():
-                batch = consumer.poll(timeout_ms=1000)
-                for records in batch.values():
-                    self.read.extend(record.value.decode() for record in records)
-                if batch:
-                    try:
-                        consumer.commit()
-                    except Exception:  # a rebalance during a broker restart: the next poll re-reads, at least once
-                        pass
-        finally:
-            consumer.close()
+        while not self.stop_consuming.is_set():
+            consumer = reason = None
+            try:
+                consumer = KafkaConsumer(self.topic, group_id=self.group, bootstrap_servers=self.bootstrap,
+                                         auto_offset_reset="earliest", enable_auto_commit=False, **self.security)
+                self.last_read_at = time.monotonic()
+                self.generation += 1
+                self.restart_requested.clear()  # a request to replace a consumer is for the one before
+                while not self.stop_consuming.is_set() and reason is None:
+                    batch = consumer.poll(timeout_ms=1000)
+                    for records in batch.values():
+                        self.read.extend(record.value.decode() for record in records)
+                    if batch:
+                        self.last_read_at = time.monotonic()
+                        try:
+                            consumer.commit()
+                        except Exception as error:  # a rebalance during a restart: the next poll re-reads
+                            self.errors.append((self._elapsed(), "commit: " + repr(error)[:200]))
+                    elif self.restart_requested.is_set():
+                        reason = "stop() found it behind the acknowledged records"
+                    elif self._stalled():
+                        reason = (f"read nothing for {time.monotonic() - self.last_read_at:.0f} s while records "
+                                  "were acknowledged")
+            except Exception as error:  # the application's consumer failed: a new one takes over the group
+                reason = ("poll raised " if consumer else "no consumer started: ") + repr(error)[:200]
+            finally:
+                if consumer is not None:
+                    consumer.close()
+            if reason:
+                self.restarts.append((self._elapsed(), len(self.read), reason))
+                time.sleep(min(1.0, self.stall / 10))
 
     def start(self):
         for thread in self.threads:
             thread.start()
 
-    def stop(self):
+    def mark(self, label):
+        """The counts at this point of the run: (label, seconds since start, acknowledged, read, restarts)."""
+        self.marks.append((label, self._elapsed(), len(self.acked), len(self.read), len(self.restarts)))
+
+    def unread(self):
+        return set(self.acked) - set(self.read)
+
+    def diagnosis(self):
+        """What the group lacks, when it last read, and what happened to its consumers: for a failed check."""
+        missing = sorted(self.unread(), key=lambda value: int(value.rsplit("-", 1)[1]))
+        return (f"{len(missing)} of {len(self.acked)} acknowledged records unread by group {self.group} "
+                f"(first {missing[:3]}, last {missing[-3:]}); last read {time.monotonic() - self.last_read_at:.0f} s "
+                f"ago; consumer thread alive: {self.threads[1].is_alive()}; producer finished: {self.producer_done}; "
+                f"restarts {self.restarts[-5:]}; errors {self.errors[-5:]}; marks {self.marks}")
+
+    def stop(self, patience=600.0):
+        """Stop producing, then wait for the group to read every acknowledged record: as long as it keeps reading
+        (at most ``patience`` seconds), and once more after a consumer restart when it reads nothing for half the
+        ``stall`` time. It does not raise: the tests compare ``acked`` with ``read`` and print ``diagnosis()``."""
         self.stop_producing.set()
         self.threads[0].join(timeout=180)
         self.producer.close()
+        self.mark("stopped producing")
         wanted = set(self.acked)
-        wait_for(lambda: wanted <= set(self.read), timeout=180, interval=2,
-                 what="the live group to read every acknowledged record")
+        deadline, asked = time.monotonic() + patience, None
+        while not wanted <= set(self.read) and time.monotonic() < deadline and self.threads[1].is_alive():
+            if time.monotonic() - self.last_read_at > self.stall / 2:
+                if asked is None:  # replace this consumer once
+                    asked = self.generation
+                    self.restart_requested.set()
+                elif self.generation > asked:  # its successor read nothing either
+                    break
+            time.sleep(min(2.0, self.stall / 10))
+        self.mark("stopped")
         self.stop_consuming.set()
         self.threads[1].join(timeout=60)

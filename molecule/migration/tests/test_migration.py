@@ -145,11 +145,13 @@ def migration():
             first = migrate(phase)
             assert first.returncode == 0, phase + ":\n" + first.stdout[-6000:] + first.stderr[-2000:]
             result["seconds"]["first " + phase] = round(time.monotonic() - begun)
+            load.mark("first " + phase)
         result["znode"]["first kraft_brokers"] = znode()
         begun = time.monotonic()
         back = rollback()
         assert back.returncode == 0, "rollback:\n" + back.stdout[-6000:] + back.stderr[-2000:]
         result["seconds"]["rollback"] = round(time.monotonic() - begun)
+        load.mark("rollback")
         result["rollback_output"] = back.stdout
         result["snapshots"]["rollback"] = snapshot()
         result["zookeeper_mode"] = zookeeper_mode()
@@ -162,6 +164,7 @@ def migration():
             first = migrate(phase, *confirm(phase))
             assert first.returncode == 0, phase + ":\n" + first.stdout[-6000:] + first.stderr[-2000:]
             result["seconds"][phase] = round(time.monotonic() - begun)
+            load.mark(phase)
             result["snapshots"][phase] = snapshot()
             result["znode"][phase] = znode()
             if DEPTH == "full":
@@ -182,6 +185,7 @@ def migration():
         retired = decommission("-e", "kafka_metadata_mode=kraft")
         assert retired.returncode == 0, "decommission:\n" + retired.stdout[-6000:] + retired.stderr[-2000:]
         result["seconds"]["decommission zookeeper"] = round(time.monotonic() - begun)
+        load.mark("decommission zookeeper")
         result["decommission_output"] = retired.stdout
         result["zookeeper"] = {"before": result.pop("zookeeper_before"), "decommissioned": zookeeper_server()}
         result["snapshots"]["decommission"] = snapshot()
@@ -193,6 +197,7 @@ def migration():
                            "kafka_version=4.4.0", "-e", "zookeeper_state=decommissioned", timeout=1800)
         assert upgrade.returncode == 0, upgrade.stdout[-6000:] + upgrade.stderr[-2000:]
         result["seconds"]["upgrade to 4.4.0"] = round(time.monotonic() - begun)
+        load.mark("upgrade to 4.4.0")
         result["snapshots"]["upgrade"] = snapshot()
         result["zookeeper"]["upgraded"] = zookeeper_server()
         time.sleep(5)  # traffic on the upgraded cluster too
@@ -203,7 +208,9 @@ def migration():
     result["before_values"] = before_values
     record_figures("migration", {"depth": DEPTH, "phase_seconds": result["seconds"], "records_before": BEFORE,
                                  "acknowledged_during": len(load.acked), "failed_during": len(load.failed),
-                                 "live_group_read": len(load.read), "live_group_distinct": len(set(load.read))})
+                                 "live_group_read": len(load.read), "live_group_distinct": len(set(load.read)),
+                                 "live_group_unread": len(load.unread()), "consumer_restarts": load.restarts,
+                                 "counts_after_each_step": load.marks})
     return result
 
 
@@ -245,7 +252,7 @@ def test_no_acknowledged_record_lost_and_the_live_group_read_everything(migratio
     load = migration["load"]
     assert not load.failed and len(load.acked) > 1000
     assert len(load.acked) < LOAD_MAX, "the producer's bound ran out: part of the run had no load"
-    assert set(load.acked) <= set(load.read)
+    assert set(load.acked) <= set(load.read), load.diagnosis()
     fresh = kafka_client.read_all(BOOTSTRAP, TOPIC, f"fresh-{RUN}", BEFORE + len(load.acked), **app())
     assert sorted(fresh) == sorted(migration["before_values"] + load.acked)
 

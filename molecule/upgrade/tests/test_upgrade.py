@@ -123,6 +123,7 @@ def upgraded():
     started = time.monotonic()
     first = playbook("molecule/upgrade/upgrade.yml", timeout=2400)
     upgrade_seconds = time.monotonic() - started
+    load.mark("upgrade")
     time.sleep(5)  # traffic on the upgraded cluster too
     load.stop()
     assert first.returncode == 0, first.stdout[-6000:] + first.stderr[-2000:]
@@ -137,7 +138,8 @@ def upgraded():
     record_figures("upgrade", {"upgrade_seconds": result["upgrade_seconds"], "rerun_seconds": result["rerun_seconds"],
                                "records_before": BEFORE, "acknowledged_during": len(load.acked),
                                "failed_during": len(load.failed), "live_group_read": len(load.read),
-                               "live_group_distinct": len(set(load.read))})
+                               "live_group_distinct": len(set(load.read)), "live_group_unread": len(load.unread()),
+                               "consumer_restarts": load.restarts, "counts_after_each_step": load.marks})
     return result
 
 
@@ -157,7 +159,7 @@ def test_no_acknowledged_record_lost_or_duplicated(upgraded):
 
 def test_the_live_consumer_group_read_everything_and_kept_its_position(upgraded):
     load = upgraded["load"]
-    assert set(load.acked) | set(upgraded["before_values"]) == set(load.read)
+    assert set(load.acked) | set(upgraded["before_values"]) == set(load.read), load.diagnosis()
     admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP, **APP)
     try:
         committed = sum(meta.offset for meta in admin.list_group_offsets(LIVE)[LIVE].values())
