@@ -52,6 +52,13 @@ ephemeral_owner:
 server:
   description: The server that answered.
   type: str
+  returned: when answered
+answered:
+  description:
+    - Whether a server answered; false only on failure.
+    - A task that reads with C(failed_when=false) tells an unreachable ensemble (a decommissioned one) from an
+      absent znode by it.
+  type: bool
   returned: always
 """
 
@@ -174,8 +181,9 @@ def main():
         except (OSError, struct.error) as exc:
             errors.append(f"{server[0]}:{server[1]}: {exc}")
             continue
-        module.exit_json(changed=False, server=f"{server[0]}:{server[1]}", **result)
-    module.fail_json(msg="no ZooKeeper server answered: " + "; ".join(errors), exists=False, data=None, children=[])
+        module.exit_json(changed=False, answered=True, server=f"{server[0]}:{server[1]}", **result)
+    why = "; ".join(errors) or f"no server in {module.params['connect']!r}"
+    module.fail_json(msg="no ZooKeeper server answered: " + why, answered=False, exists=False, data=None, children=[])
 
 
 if __name__ == "__main__":

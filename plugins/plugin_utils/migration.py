@@ -28,6 +28,15 @@ def znode_json(znode):
     return data if isinstance(data, dict) else {}
 
 
+def unanswered(*znodes):
+    """Why ZooKeeper could not be read: the message of the first zookeeper_znode result no server answered
+    (read with ``failed_when: false``), "" when every one was read."""
+    for znode in znodes:
+        if znode and znode.get("answered") is False:
+            return str(znode.get("msg") or "no ZooKeeper server answered")
+    return ""
+
+
 def migration_znode(znode):
     """The /migration znode as a dict (``{}`` when absent or unreadable)."""
     return znode_json(znode)
@@ -64,6 +73,7 @@ def progress(states, controllers, brokers, znode=None):
     else:
         done = 0
     return {"done": done, "stage": DONE_NAMES[done], "migrated": migrated, "znode": migration,
+            "zookeeper_error": unanswered(znode),
             "controllers_migrating": ctl_migrating, "brokers_migrating": brokers_migrating,
             "brokers_kraft": brokers_kraft, "controllers_final": ctl_final}
 
@@ -82,6 +92,12 @@ def guard(phase, state, confirm_finalize=False):
                 f"one of {', '.join(PHASES)}, in that order (to go back: {ROLLBACK})."]
     done = state["done"]
     problems = []
+    if state.get("zookeeper_error") and done != 4:
+        # Before finalize, where the migration stands is read from ZooKeeper: without it the count is wrong.
+        return [f"zookeeper_to_kraft_phase: {phase}: ZooKeeper did not answer ({state['zookeeper_error']}), and until "
+                "the migration is finalized its /migration znode says where the migration stands; phases 1-3 need "
+                "ZooKeeper running. Fix: start the ensemble (playbooks/zookeeper.yml, zookeeper_state: present, "
+                "never decommissioned before phase 4), then run the phase again."]
     if done == 4 and phase != "finalize":
         problems.append(f"zookeeper_to_kraft_phase: {phase}: the migration is finalized (the controllers no longer "
                         "know ZooKeeper), so no phase or rollback can run. Fix: nothing to do; run site.yml with "
@@ -135,7 +151,7 @@ def prechecks(states, brokers, quorum, cluster_znode=None, broker_ids=None):
     if len(ids) > 1:
         problems.append(f"host {brokers[0]}: kafka_cluster_id: the brokers hold several cluster ids ({', '.join(sorted(ids))}).")
     zookeeper_id = zookeeper_cluster_id(cluster_znode)
-    if cluster_znode is not None and not zookeeper_id:
+    if cluster_znode is not None and not zookeeper_id and not unanswered(cluster_znode):  # the guard says that one
         problems.append(f"host {brokers[0] if brokers else '?'}: groups: ZooKeeper holds no cluster id (/cluster/id "
                         "below the brokers' chroot): the brokers of this inventory have never registered there. Fix: "
                         "check kafka_zookeeper_chroot and group 'zookeeper' name the ensemble the brokers use.")
@@ -182,6 +198,11 @@ def rollback_plan(states, controllers, brokers, znodes=None):
         refusals.append(f"host {finalized[0]}: kafka_migration_phase: the controller runs without ZooKeeper, so the "
                         "migration was finalized (phase 4): the point of no return, Kafka cannot go back to "
                         "ZooKeeper mode. Fix: none; keep the cluster in KRaft mode (kafka_metadata_mode: kraft).")
+    elif unanswered(*znodes.values()):
+        refusals.append(f"host {(controllers or brokers or ['?'])[0]}: ZooKeeper did not answer "
+                        f"({unanswered(*znodes.values())}); the rollback goes back to it: it removes the migration's "
+                        "znodes and rolls the brokers back to ZooKeeper mode. Fix: start the ensemble "
+                        "(playbooks/zookeeper.yml, zookeeper_state: present), then run the rollback again.")
     elif kraft_brokers and down:
         is_not, them, where = ("is", "it", "that host") if len(down) == 1 else ("are", "them", "those hosts")
         refusals.append(f"host {down[0]}: the brokers {', '.join(kraft_brokers)} run in KRaft mode and can go back "

@@ -511,3 +511,40 @@ def test_the_registration_check_gives_kafka_broker_api_versions_a_30_s_request_t
     Module.params = {"client_config": ""}
     with open(quorum._api_versions_config(Module())) as handle:
         assert handle.read() == "\nrequest.timeout.ms=30000\n"
+
+
+NO_ANSWER = {"answered": False, "exists": False, "data": None, "children": [],
+             "msg": "no ZooKeeper server answered: mg-zk:2181: [Errno 111] Connection refused"}
+
+
+def test_a_finalized_migration_is_told_so_when_zookeeper_is_gone():
+    """After phase 4 the ensemble may be decommissioned: the nodes alone show the migration finalized."""
+    final = [_node("controller", zookeeper=False)] * 3
+    kraft_brokers = [_node("broker", zookeeper=False)] * 2
+    states = dict({f"c{i}": c for i, c in enumerate(final)}, **{f"b{i}": b for i, b in enumerate(kraft_brokers)})
+    state = migration.progress(states, ["c0", "c1", "c2"], ["b0", "b1"], NO_ANSWER)
+    assert state["done"] == 4 and "Connection refused" in state["zookeeper_error"]
+    (refused,) = migration.guard("controllers", state)
+    assert "the migration is finalized" in refused and "ZooKeeper did not answer" not in refused
+    assert migration.guard("finalize", state) == []  # a re-run of phase 4 needs no ZooKeeper
+    plan = migration.rollback_plan(states, ["c0", "c1", "c2"], ["b0", "b1"],
+                                   {"/controller": NO_ANSWER, "/migration": NO_ANSWER})
+    assert len(plan["refusals"]) == 1 and "the point of no return" in plan["refusals"][0]
+
+
+def test_before_finalize_a_silent_zookeeper_refuses_the_phase_and_the_rollback_with_the_reason():
+    ctl = [_node("controller", True)] * 3
+    migrating = [_node(migrating=True)] * 2
+    states = dict({f"c{i}": c for i, c in enumerate(ctl)}, **{f"b{i}": b for i, b in enumerate(migrating)})
+    state = migration.progress(states, ["c0", "c1", "c2"], ["b0", "b1"], NO_ANSWER)
+    (refused,) = migration.guard("kraft_brokers", state)
+    assert refused.startswith("zookeeper_to_kraft_phase: kraft_brokers: ZooKeeper did not answer (no ZooKeeper server "
+                              "answered: mg-zk:2181: [Errno 111] Connection refused)")
+    assert "Fix: start the ensemble (playbooks/zookeeper.yml, zookeeper_state: present" in refused
+    plan = migration.rollback_plan(states, ["c0", "c1", "c2"], ["b0", "b1"],
+                                   {"/controller": NO_ANSWER, "/migration": NO_ANSWER})
+    (refused,) = plan["refusals"]
+    assert refused.startswith("host c0: ZooKeeper did not answer") and "run the rollback again" in refused
+    # Phase 1's pre-checks leave the silent ensemble to the guard instead of claiming it holds no cluster id.
+    assert migration.prechecks({"b0": _node(), "b1": _node()}, ["b0", "b1"], "static", NO_ANSWER) == []
+    assert migration.unanswered(None, {"exists": False}) == ""
