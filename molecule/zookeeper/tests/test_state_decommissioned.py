@@ -1,6 +1,6 @@
 """zookeeper_state: decommissioned on a running server: refused while a client holds a session, then the service
-stopped and disabled with its data kept, a second run unchanged, and zookeeper_state: present brings the server
-back with its znodes. The test puts the server back as it found it, whatever happens."""
+stopped and disabled with its data kept, a second run and a rolling restart leave it so, and zookeeper_state:
+present brings the server back with its znodes. The test puts the server back as it found it, whatever happens."""
 
 import uuid
 
@@ -54,6 +54,10 @@ def test_decommissioned_waits_for_the_last_session_then_stops_and_keeps_the_data
         assert mode(PORT) == "" and host.check_output(files) == before
         again = decommission()
         assert again.returncode == 0 and set(recap(again.stdout).values()) == {0}, again.stdout[-4000:]
+        # A rolling restart leaves a decommissioned server stopped.
+        rolled = playbook("playbooks/rolling_restart.yml", "-e", "zookeeper_state=decommissioned", timeout=600)
+        assert rolled.returncode == 0 and set(recap(rolled.stdout).values()) == {0}, rolled.stdout[-4000:]
+        assert service(host)[0] != "active" and mode(PORT) == ""
     finally:
         back = converge()
     assert back.returncode == 0, back.stdout[-4000:] + back.stderr[-2000:]
