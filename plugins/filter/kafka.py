@@ -10,7 +10,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.kafka_stack.core.plugins.plugin_utils.render import (
     LOGIN_MODULES, TLS_PROTOCOLS, inter_broker_mechanism, jaas_config, render_value)
 from ansible_collections.kafka_stack.core.plugins.module_utils.kafka_tools import TOOL_ENV
-from ansible_collections.kafka_stack.core.plugins.plugin_utils.upgrade import protocol_plan
+from ansible_collections.kafka_stack.core.plugins.plugin_utils.upgrade import metadata_version_plan, protocol_plan
 
 
 def _endpoint(host, port):
@@ -193,6 +193,14 @@ def kafka_protocol_plan(target_version, requested, states, host):
     return plan
 
 
+def kafka_metadata_version_plan(target_version, setting, states):
+    """Whether this run raises a KRaft cluster's metadata.version (plugins/plugin_utils/upgrade.py), from the
+    registered results of kafka_broker_state looped over every KRaft node (each with its ``item``)."""
+    if isinstance(states, list):
+        states = {result["item"]: result for result in states}
+    return metadata_version_plan(target_version, setting, states)
+
+
 class FilterModule:
     """Kafka filters."""
 
@@ -206,5 +214,6 @@ class FilterModule:
             "kafka_port_claims": kafka_port_claims,
             "kafka_inter_broker_client_properties": kafka_inter_broker_client_properties,
             "kafka_protocol_plan": kafka_protocol_plan,
+            "kafka_metadata_version_plan": kafka_metadata_version_plan,
             "kafka_listener_endpoint": kafka_listener_endpoint,
         }

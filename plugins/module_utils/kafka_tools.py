@@ -327,3 +327,33 @@ def quorum_problems(status, replication, node_id=None, part="", max_lag=0, toler
         elif part != "voter" and (lags[node_id]["lag"] is None or lags[node_id]["lag"] > max_lag):
             problems.append(f"node {node_id} is not caught up (lag {lags[node_id]['lag']})")
     return problems
+
+
+def parse_features(output):
+    """``kafka-features.sh describe``: ``{feature: {min, max, finalized, epoch}}``, one line per feature of
+    ``Key: value`` fields (``Feature: metadata.version  SupportedMinVersion: 3.3-IV3  SupportedMaxVersion: 4.4-IV2
+    FinalizedVersionLevel: 3.9-IV0  Epoch: 5``), tab-separated in Kafka 3.x and padded with spaces in 4.x;
+    metadata.version's levels are names, the others numbers."""
+    features = {}
+    for line in output.splitlines():
+        fields = dict(re.findall(r"(\w+):\s+(\S+)", line))
+        if line.startswith("Feature:") and fields.get("Feature"):
+            features[fields["Feature"]] = {"min": fields.get("SupportedMinVersion", ""),
+                                           "max": fields.get("SupportedMaxVersion", ""),
+                                           "finalized": fields.get("FinalizedVersionLevel", ""),
+                                           "epoch": fields.get("Epoch", "")}
+    return features
+
+
+def metadata_version_key(name):
+    """A metadata.version name as a sortable tuple: ``3.9-IV0`` → (3, 9, 0), ``4.4`` → (4, 4, 0); None when it is
+    none (``UNKNOWN 40``, ``0``)."""
+    match = re.match(r"^(\d+)\.(\d+)(?:-IV(\d+))?$", str(name or "").strip())
+    return (int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)) if match else None
+
+
+def parse_version_mapping(output, feature="metadata.version"):
+    """``kafka-features.sh version-mapping`` (Kafka 4.x): the level of ``feature`` (``metadata.version=33
+    (4.4-IV2)`` → 33), None when the output has no such line."""
+    match = re.search(rf"^{re.escape(feature)}=(\d+)\b", output, re.M)
+    return int(match.group(1)) if match else None

@@ -1,11 +1,17 @@
-"""Kafka upgrades in ZooKeeper mode: which ``inter.broker.protocol.version`` the brokers must speak.
+"""Kafka upgrades: which ``inter.broker.protocol.version`` the brokers must speak (ZooKeeper mode), and when the
+finalized ``metadata.version`` of a KRaft cluster is raised.
 
 Kafka's upgrade notes (3.x, ZooKeeper mode): roll the brokers onto the new binaries with
 ``inter.broker.protocol.version`` pinned to the version the cluster speaks now, and only once every broker
 runs the new binaries, bump it and roll again. A broker cannot speak a protocol newer than its binaries,
 and a protocol once bumped is not lowered again (the brokers may have written data in the newer format).
 
-Controller-side (plugin_utils): used by the ``kafka_protocol_plan`` filter (plugins/filter/kafka.py).
+KRaft has no inter-broker protocol: the ``metadata.version`` feature, finalized cluster-wide with
+``kafka-features.sh upgrade``, plays its part. Kafka's upgrade notes: roll every node onto the new binaries
+(the feature stays where it is), then raise it. It is not lowered again (a downgrade may lose metadata).
+
+Controller-side (plugin_utils): used by the ``kafka_protocol_plan`` and ``kafka_metadata_version_plan`` filters
+(plugins/filter/kafka.py).
 """
 
 import re
@@ -13,7 +19,9 @@ import re
 from ansible_collections.kafka_stack.core.plugins.plugin_utils.preflight import Problem
 
 AUTO = "auto"
+KEEP = "keep"
 VAR = "kafka_inter_broker_protocol_version"
+METADATA_VAR = "kafka_metadata_version"
 _PROTOCOL = re.compile(r"^(\d+)\.(\d+)(?:\.\d+)?(?:-IV\d+)?$")
 
 
@@ -97,3 +105,33 @@ def protocol_plan(target_version, requested, states):
                      "Kafka does not support lowering it.", f"set {VAR} to {_text(pair)} or newer, or to {AUTO}.")))
     return {"protocol": _text(wanted), "pinned": wanted < target, "reason": f"{_text(wanted)}, as set in {VAR}",
             "problems": problems}
+
+
+def metadata_version_plan(target_version, setting, states):
+    """Whether this run raises the KRaft cluster's finalized ``metadata.version`` to the newest level
+    ``target_version`` supports, and why (``{raise, pinned, reason}``).
+
+    ``setting``: ``kafka_metadata_version``, ``auto`` or ``keep``. ``states``: ``{host: {running_version}}`` of
+    every KRaft node (controllers and brokers) as kafka_broker_state read them at the start of the run.
+    ``auto`` raises it only when every node already ran ``target_version`` then: the run that rolls new binaries
+    keeps the feature (``pinned`` when a node runs other binaries), the next run (playbooks/upgrade.yml's second
+    pass) raises it. A node that does not run leaves it too, as Kafka could not check that node supports it.
+    """
+    if str(setting or AUTO).strip() == KEEP:
+        return {"raise": False, "pinned": False, "reason": f"kept where it is ({METADATA_VAR}: {KEEP})"}
+    others = {host: (state or {}).get("running_version") or "" for host, state in sorted((states or {}).items())
+              if (state or {}).get("running_version") != target_version}
+    if not states:
+        return {"raise": False, "pinned": False, "reason": "no KRaft node"}
+    if others:
+        running = {host: version for host, version in others.items() if version}
+        if not running:
+            return {"raise": False, "pinned": False,
+                    "reason": f"left: {', '.join(others)} do{'es' if len(others) == 1 else ''} not run yet"}
+        hosts = ", ".join(f"{host} ({version or 'not running'})" for host, version in others.items())
+        return {"raise": False, "pinned": True,
+                "reason": f"stays where it is: {hosts} {'runs' if len(others) == 1 else 'run'} no Kafka "
+                          f"{target_version} yet; the next run raises it once every node does "
+                          "(playbooks/upgrade.yml's second pass)"}
+    return {"raise": True, "pinned": False,
+            "reason": f"raised to the newest level Kafka {target_version} supports: every node runs it"}

@@ -4,8 +4,9 @@ A ZooKeeper-mode Kafka 3.9.2 cluster with a declared topic, records, an idle con
 user and ACLs goes through phases 1-3 and back to ZooKeeper mode (playbooks/zookeeper_to_kraft_rollback.yml),
 then through the four phases, while an acks=all producer and a live consumer group run throughout; the
 rollback and each phase of the second pass run twice (the second run must change nothing) and what must
-survive is compared after each. After phase 4 ZooKeeper is decommissioned (refused before), then the cluster is
-upgraded to 4.4.0; a phase or the rollback is refused after finalize, with ZooKeeper gone by then.
+survive is compared after each. After phase 4 ZooKeeper is decommissioned (refused before); then a phase and the
+rollback are refused as finalized, and the cluster is upgraded to 4.4.0 with playbooks/upgrade.yml (its second
+pass raises metadata.version).
 MIGRATION_DEPTH=submission (what `make test` sets, to stay within CI's 90 minutes) runs each phase of the second
 pass once: the second runs of the phases are `make test-nightly`'s, and their tests say SKIPPED with the reason.
 The rollback's second run stays in both depths.
@@ -89,6 +90,15 @@ def snapshot():
                                                 "--list").splitlines() if "principal=" in line)
     cluster_ids = {properties(name, "/var/lib/kafka/data/meta.properties")["cluster.id"] for name in BROKERS}
     return {"topics": topics, "offsets": offsets, "users": users, "acls": acls, "cluster_ids": sorted(cluster_ids)}
+
+
+def features(*argv):
+    return tool("/opt/kafka/bin/kafka-features.sh", "--bootstrap-controller", "mg-c1:9093", *argv)
+
+
+def metadata_version():
+    """The cluster's finalized metadata.version, as kafka-features.sh describe names it."""
+    return re.search(r"Feature: metadata\.version\s.*FinalizedVersionLevel: (\S+)", features("describe")).group(1)
 
 
 def znode(path="/migration"):
@@ -195,9 +205,12 @@ def migration():
         result["refused"]["controllers after finalize"] = migrate("controllers", "-e", "kafka_metadata_mode=kraft")
         result["refused"]["rollback after finalize"] = rollback("-e", "kafka_metadata_mode=kraft")
         begun = time.monotonic()
-        upgrade = playbook("molecule/migration/converge.yml", "-e", "kafka_metadata_mode=kraft", "-e",
-                           "kafka_version=4.4.0", "-e", "zookeeper_state=decommissioned", timeout=1800)
+        result["metadata_version"] = {"before": metadata_version()}
+        upgrade = playbook("molecule/migration/upgrade.yml", "-e", "kafka_metadata_mode=kraft", "-e",
+                           "kafka_version=4.4.0", "-e", "zookeeper_state=decommissioned", timeout=2400)
         assert upgrade.returncode == 0, upgrade.stdout[-6000:] + upgrade.stderr[-2000:]
+        result["upgrade_output"] = upgrade.stdout
+        result["metadata_version"]["after"] = metadata_version()
         result["seconds"]["upgrade to 4.4.0"] = round(time.monotonic() - begun)
         load.mark("upgrade to 4.4.0")
         result["snapshots"]["upgrade"] = snapshot()
@@ -303,6 +316,17 @@ def test_the_cluster_ends_in_kraft_mode_on_kafka_4_without_zookeeper(migration):
                   "--status")
     voters = json.loads(re.search(r"CurrentVoters:\s+(\[.*\])", status).group(1))
     assert sorted(voter["id"] for voter in voters) == [101, 102, 103]
+
+
+def test_the_upgrade_raised_metadata_version_once_every_node_ran_kafka_4(migration):
+    """playbooks/upgrade.yml: its first pass rolls the binaries and leaves metadata.version (the migration's 3.9-IV0),
+    its second raises it to the newest level Kafka 4.4.0 supports (version-mapping of the release's own tool)."""
+    levels = migration["metadata_version"]
+    newest = re.search(r"^metadata\.version=\d+ \((\S+)\)$", features("version-mapping"), re.M).group(1)
+    assert levels["before"] == "3.9-IV0" and levels["after"] == newest, (levels, newest)
+    output = migration["upgrade_output"]
+    assert "metadata.version stays where it is: " in output and "run no Kafka 4.4.0 yet; the next run raises" in output
+    assert f"metadata.version 3.9-IV0 → {newest}, the newest level Kafka 4.4.0 supports" in output
 
 
 def test_zookeeper_decommissioned_after_finalize_is_stopped_with_its_data_kept(migration):
