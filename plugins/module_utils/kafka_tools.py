@@ -43,6 +43,28 @@ def tool_argv(kafka_home, tool, bootstrap_server, command_config, *args):
     return argv + list(args)
 
 
+# The options of doc fragment kafka_stack.core.controller_tool.
+CONTROLLER_TOOL_ARGUMENT_SPEC = {
+    "kafka_home": {"type": "path", "required": True},
+    "bootstrap_controller": {"type": "str", "required": True},
+    "command_config": {"type": "path", "default": ""},
+}
+
+
+def controller_tool_argv(params, tool, *args):
+    """argv of ``<kafka_home>/bin/<tool>`` on the controllers (``--bootstrap-controller``) with the controller
+    listener's client properties, from a module's controller_tool options."""
+    argv = [f"{params['kafka_home']}/bin/{tool}", "--bootstrap-controller", params["bootstrap_controller"]]
+    if params["command_config"]:
+        argv += ["--command-config", params["command_config"]]
+    return argv + list(args)
+
+
+def login_refused(said):
+    """Whether a tool's last words are a refused login or TLS handshake: waiting does not heal those."""
+    return "SaslAuthenticationException" in said or "SSLHandshakeException" in said
+
+
 def run_tool(module, tool, *args):
     """Run ``tool`` with the module's kafka_tool options; its standard output, or fail the module with the
     tool's last words."""

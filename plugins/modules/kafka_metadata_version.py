@@ -13,19 +13,8 @@ description:
     4.x, by name (C(--metadata)) on 3.x, whose tool has no C(version-mapping).
   - Never lowers it, and touches no other feature (C(kraft.version), C(group.version), ... stay where they are).
   - In check mode it reports whether it would raise it, and changes nothing.
+extends_documentation_fragment: kafka_stack.core.controller_tool
 options:
-  kafka_home:
-    description: The Kafka release directory whose C(bin/) tools are run (on the node that runs the module).
-    type: path
-    required: true
-  bootstrap_controller:
-    description: C(host:port,...) of the controller listener of the controllers.
-    type: str
-    required: true
-  command_config:
-    description: Client properties of the controller listener (its security settings).
-    type: path
-    default: ""
   timeout:
     description: Seconds to keep asking while the controllers do not answer (just after a rolling restart).
     type: int
@@ -65,17 +54,14 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kafka_stack.core.plugins.module_utils.kafka_tools import (
-    TOOL_ENV, metadata_version_key, parse_features, parse_version_mapping, tool_error)
+    CONTROLLER_TOOL_ARGUMENT_SPEC, TOOL_ENV, controller_tool_argv, login_refused, metadata_version_key,
+    parse_features, parse_version_mapping, tool_error)
 
 FEATURE = "metadata.version"
 
 
 def _features(module, *args):
-    params = module.params
-    argv = [f"{params['kafka_home']}/bin/kafka-features.sh", "--bootstrap-controller", params["bootstrap_controller"]]
-    if params["command_config"]:
-        argv += ["--command-config", params["command_config"]]
-    return module.run_command(argv + list(args), environ_update=TOOL_ENV)
+    return module.run_command(controller_tool_argv(module.params, "kafka-features.sh", *args), environ_update=TOOL_ENV)
 
 
 def _describe(module):
@@ -87,7 +73,7 @@ def _describe(module):
         if FEATURE in features:
             return features
         said = tool_error(err or out) or f"no {FEATURE} in its output"
-        if time.monotonic() >= deadline or "SaslAuthenticationException" in said or "SSLHandshakeException" in said:
+        if time.monotonic() >= deadline or login_refused(said):
             module.fail_json(msg=f"kafka-features.sh describe at {module.params['bootstrap_controller']} failed "
                                  f"after {module.params['timeout']} s: {said}")
         time.sleep(3)
@@ -95,12 +81,7 @@ def _describe(module):
 
 def main():
     module = AnsibleModule(
-        argument_spec={
-            "kafka_home": {"type": "path", "required": True},
-            "bootstrap_controller": {"type": "str", "required": True},
-            "command_config": {"type": "path", "default": ""},
-            "timeout": {"type": "int", "default": 120},
-        },
+        argument_spec=dict(CONTROLLER_TOOL_ARGUMENT_SPEC, timeout={"type": "int", "default": 120}),
         supports_check_mode=True,
     )
     features = _describe(module)

@@ -12,19 +12,8 @@ description:
     tool gets O(client_config) with C(request.timeout.ms=30000) added (its client's default is 5 s), through a
     copy in the module's temporary directory.
   - A bounded wait; past O(timeout) it fails naming what is missing. It changes nothing.
+extends_documentation_fragment: kafka_stack.core.controller_tool
 options:
-  kafka_home:
-    description: The Kafka release directory whose C(bin/) tools are run.
-    type: path
-    required: true
-  bootstrap_controller:
-    description: C(host:port,...) of the controller listener of the controllers.
-    type: str
-    required: true
-  command_config:
-    description: Client properties of the controller listener (its security settings).
-    type: path
-    default: ""
   node_id:
     description: The node whose place is checked; none checks the quorum alone.
     type: int
@@ -74,16 +63,13 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kafka_stack.core.plugins.module_utils.kafka_tools import (
-    TOOL_ENV, parse_api_versions_nodes, parse_quorum_replication, parse_quorum_status, quorum_problems, tool_error)
+    CONTROLLER_TOOL_ARGUMENT_SPEC, TOOL_ENV, controller_tool_argv, login_refused, parse_api_versions_nodes,
+    parse_quorum_replication, parse_quorum_status, quorum_problems, tool_error)
 
 
 def _quorum(module, *args):
-    params = module.params
-    argv = [f"{params['kafka_home']}/bin/kafka-metadata-quorum.sh", "--bootstrap-controller",
-            params["bootstrap_controller"]]
-    if params["command_config"]:
-        argv += ["--command-config", params["command_config"]]
-    rc, out, err = module.run_command(argv + ["describe"] + list(args), environ_update=TOOL_ENV)
+    argv = controller_tool_argv(module.params, "kafka-metadata-quorum.sh", "describe", *args)
+    rc, out, err = module.run_command(argv, environ_update=TOOL_ENV)
     return rc, out, tool_error(err or out)
 
 
@@ -119,18 +105,16 @@ def _registration(module, config):
 
 def main():
     module = AnsibleModule(
-        argument_spec={
-            "kafka_home": {"type": "path", "required": True},
-            "bootstrap_controller": {"type": "str", "required": True},
-            "command_config": {"type": "path", "default": ""},
-            "node_id": {"type": "int"},
-            "part": {"type": "str", "choices": ["voter", "observer", "either", ""], "default": ""},
-            "tolerate": {"type": "int"},
-            "max_lag": {"type": "int", "default": 10},
-            "bootstrap_server": {"type": "str", "default": ""},
-            "client_config": {"type": "path", "default": ""},
-            "timeout": {"type": "int", "default": 120},
-        },
+        argument_spec=dict(
+            CONTROLLER_TOOL_ARGUMENT_SPEC,
+            node_id={"type": "int"},
+            part={"type": "str", "choices": ["voter", "observer", "either", ""], "default": ""},
+            tolerate={"type": "int"},
+            max_lag={"type": "int", "default": 10},
+            bootstrap_server={"type": "str", "default": ""},
+            client_config={"type": "path", "default": ""},
+            timeout={"type": "int", "default": 120},
+        ),
         supports_check_mode=True,
     )
     params = module.params
@@ -152,7 +136,7 @@ def main():
                 problems = _registration(module, registration_config)
         else:
             problems = [f"kafka-metadata-quorum.sh failed: {said}"]
-            if "SaslAuthenticationException" in said or "SSLHandshakeException" in said:
+            if login_refused(said):
                 break  # a refused login or handshake does not heal by waiting
         if not problems or time.monotonic() >= deadline:
             break
