@@ -4,7 +4,11 @@ pytest.ini puts collections/ on the path: ``ansible_collections.kafka_stack.core
 """
 
 import importlib
+import json
+import os
 import pathlib
+import subprocess
+import sys
 
 import pytest
 
@@ -25,3 +29,14 @@ def load_plugin(kind, name):
 @pytest.fixture(scope="session")
 def plugin():
     return load_plugin
+
+
+def run_module(name, workdir, args, env=None):
+    """plugins/modules/<name>.py run as Ansible runs a module: its arguments in a JSON file in ``workdir``, the
+    collection importable, ``env`` added to the environment. Returns (the JSON result, the raw stdout)."""
+    argfile = pathlib.Path(workdir) / "args.json"
+    argfile.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "collections")] + sys.path), **(env or {}))
+    done = subprocess.run([sys.executable, str(ROOT / "plugins" / "modules" / f"{name}.py"), str(argfile)],
+                          capture_output=True, text=True, env=env, timeout=60)
+    return json.loads(done.stdout), done.stdout

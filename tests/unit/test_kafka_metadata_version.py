@@ -2,19 +2,14 @@
 temporary kafka_home that answers describe, version-mapping and upgrade as Kafka 4.4 or 3.9 prints them and logs
 its calls), and the plan that decides when the role runs it (plugin_utils/upgrade.py)."""
 
-import json
-import os
 import stat
-import subprocess
-import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import run_module
 from ansible_collections.kafka_stack.core.plugins.module_utils import kafka_tools
 from ansible_collections.kafka_stack.core.plugins.plugin_utils.upgrade import metadata_version_plan
 
-MODULE = ROOT / "plugins" / "modules" / "kafka_metadata_version.py"
 # Kafka 4.4's describe pads its columns with spaces (read from a running 4.4.0 controller); 3.9's uses tabs.
 DESCRIBE_44 = ("Feature: eligible.leader.replicas.version          SupportedMinVersion: 0                "
                "SupportedMaxVersion: 1                FinalizedVersionLevel: 0                Epoch: 9\n"
@@ -55,14 +50,10 @@ def kafka_home(tmp_path, level, flavour=V44, describe=DESCRIBE_44):
 
 def run(tmp_path, home, check=False):
     args = {"kafka_home": str(home), "bootstrap_controller": "c1:9093", "timeout": 5, "_ansible_check_mode": check}
-    argfile = tmp_path / "args.json"
-    argfile.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    env = dict(os.environ, STATE=str(tmp_path / "state"), LOG=str(tmp_path / "calls"),
-               PYTHONPATH=os.pathsep.join([str(ROOT / "collections")] + sys.path))
-    done = subprocess.run([sys.executable, str(MODULE), str(argfile)], capture_output=True, text=True, env=env,
-                          timeout=60)
+    result, _ = run_module("kafka_metadata_version", tmp_path, args,
+                           env={"STATE": str(tmp_path / "state"), "LOG": str(tmp_path / "calls")})
     calls = (tmp_path / "calls").read_text().splitlines() if (tmp_path / "calls").exists() else []
-    return json.loads(done.stdout), calls
+    return result, calls
 
 
 def test_raises_it_on_kafka_4_by_number_and_reads_it_back(tmp_path):

@@ -1,29 +1,20 @@
 """plugins/modules/service_files.py run as Ansible runs a module (its arguments in a JSON file)."""
 
 import grp
-import json
 import os
 import pwd
 import stat
-import subprocess
-import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import run_module
 
-MODULE = ROOT / "plugins" / "modules" / "service_files.py"
 USER = pwd.getpwuid(os.getuid()).pw_name
 GROUP = grp.getgrgid(os.getgid()).gr_name
 
 
 def run(tmp_path, check=False, diff=False, **args):
-    args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
-    argfile = tmp_path / "args.json"
-    argfile.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    done = subprocess.run([sys.executable, str(MODULE), str(argfile)], capture_output=True, text=True, timeout=60)
-    result = json.loads(done.stdout)
-    return result, done.stdout
+    return run_module("service_files", tmp_path, dict(args, _ansible_check_mode=check, _ansible_diff=diff))
 
 
 @pytest.fixture()

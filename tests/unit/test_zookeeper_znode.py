@@ -4,7 +4,7 @@ import socket
 import struct
 import threading
 
-from conftest import load_plugin
+from conftest import load_plugin, run_module
 
 zn = load_plugin("modules", "zookeeper_znode")
 
@@ -66,31 +66,20 @@ def test_split_connect():
     assert zn.split_connect("[::1]:2181") == ([("::1", 2181)], "")
 
 
-def run_module(tmp_path, **args):
-    """The module run as Ansible runs it (its arguments in a JSON file); its JSON result."""
-    import json
-    import subprocess
-    import sys
-
-    from conftest import ROOT
-
-    argfile = tmp_path / "args.json"
-    argfile.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    done = subprocess.run([sys.executable, str(ROOT / "plugins" / "modules" / "zookeeper_znode.py"), str(argfile)],
-                          capture_output=True, text=True, timeout=60)
-    return json.loads(done.stdout)
+def run_znode(tmp_path, **args):
+    return run_module("zookeeper_znode", tmp_path, args)[0]
 
 
 def test_the_result_says_whether_a_server_answered(tmp_path):
     server, _ = fake_server({"/kafka/migration": (b'{"kraft_metadata_offset":7}', [])})
-    read = run_module(tmp_path, connect=f"127.0.0.1:{server[1]}/kafka", path="/migration")
+    read = run_znode(tmp_path, connect=f"127.0.0.1:{server[1]}/kafka", path="/migration")
     assert read["answered"] is True and read["exists"] is True and read["server"] == f"127.0.0.1:{server[1]}"
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))
     port = closed.getsockname()[1]
     closed.close()  # nothing listens there now
-    silent = run_module(tmp_path, connect=f"127.0.0.1:{port}", path="/migration", timeout=1)
+    silent = run_znode(tmp_path, connect=f"127.0.0.1:{port}", path="/migration", timeout=1)
     assert silent["failed"] and silent["answered"] is False and silent["exists"] is False
     assert silent["msg"].startswith(f"no ZooKeeper server answered: 127.0.0.1:{port}: ")
-    empty = run_module(tmp_path, connect="", path="/migration")
+    empty = run_znode(tmp_path, connect="", path="/migration")
     assert empty["answered"] is False and empty["msg"] == "no ZooKeeper server answered: no server in ''"
