@@ -182,13 +182,17 @@ def kafka_tool_env(kafka_opts=""):
     return dict(TOOL_ENV, KAFKA_OPTS=kafka_opts or "")
 
 
+def _by_host(states):
+    """``{host: state}`` from the registered results of kafka_broker_state looped over the nodes (each with its
+    ``item``), or such a dict as it is."""
+    return {result["item"]: result for result in states} if isinstance(states, list) else states
+
+
 def kafka_protocol_plan(target_version, requested, states, host):
     """The inter-broker protocol of this run (plugins/plugin_utils/upgrade.py) with its problems rendered
     in the pre-flight's form; a problem of no particular broker names ``host``. ``states``: the registered
     results of kafka_broker_state looped over the brokers (each with its ``item``), or ``{host: state}``."""
-    if isinstance(states, list):
-        states = {result["item"]: result for result in states}
-    plan = protocol_plan(target_version, requested, states)
+    plan = protocol_plan(target_version, requested, _by_host(states))
     plan["problems"] = [problem.render(name or host) for name, problem in plan["problems"]]
     return plan
 
@@ -196,9 +200,7 @@ def kafka_protocol_plan(target_version, requested, states, host):
 def kafka_metadata_version_plan(target_version, setting, states):
     """Whether this run raises a KRaft cluster's metadata.version (plugins/plugin_utils/upgrade.py), from the
     registered results of kafka_broker_state looped over every KRaft node (each with its ``item``)."""
-    if isinstance(states, list):
-        states = {result["item"]: result for result in states}
-    return metadata_version_plan(target_version, setting, states)
+    return metadata_version_plan(target_version, setting, _by_host(states))
 
 
 class FilterModule:

@@ -161,7 +161,7 @@ def kafka_migration_progress(state_results, controllers, brokers, znode=None):
 
 def kafka_migration_znode(znode):
     """The registered result of zookeeper_znode on /migration as a dict ({} when absent)."""
-    return migration.migration_znode(znode)
+    return migration.znode_json(znode)
 
 
 def kafka_migration_guard(phase, state, confirm_finalize=False):

@@ -37,11 +37,6 @@ def unanswered(*znodes):
     return ""
 
 
-def migration_znode(znode):
-    """The /migration znode as a dict (``{}`` when absent or unreadable)."""
-    return znode_json(znode)
-
-
 def progress(states, controllers, brokers, znode=None):
     """How many phases are complete (0-4) and why, from kafka_broker_state of every node (``{host: state}``)
     and the /migration znode. A phase counts only when it holds on every node it concerns."""
@@ -51,7 +46,7 @@ def progress(states, controllers, brokers, znode=None):
     def running(host):
         return bool(state(host).get("running_version"))
 
-    migration = migration_znode(znode)
+    migration = znode_json(znode)
     ctl_migrating = bool(controllers) and all(
         running(h) and state(h).get("process_roles") == "controller" and state(h).get("migration") for h in controllers)
     ctl_final = bool(controllers) and all(
@@ -193,14 +188,15 @@ def rollback_plan(states, controllers, brokers, znodes=None):
     migrating = [h for h in brokers if state(h).get("migration")]
     down = [h for h in controllers if not (state(h).get("running_version") and state(h).get("migration"))]
     live = [h for h in controllers if state(h).get("running_version")]
+    silent = unanswered(*znodes.values())
     refusals = []
     if finalized:
         refusals.append(f"host {finalized[0]}: kafka_migration_phase: the controller runs without ZooKeeper, so the "
                         "migration was finalized (phase 4): the point of no return, Kafka cannot go back to "
                         "ZooKeeper mode. Fix: none; keep the cluster in KRaft mode (kafka_metadata_mode: kraft).")
-    elif unanswered(*znodes.values()):
+    elif silent:
         refusals.append(f"host {(controllers or brokers or ['?'])[0]}: ZooKeeper did not answer "
-                        f"({unanswered(*znodes.values())}); the rollback goes back to it: it removes the migration's "
+                        f"({silent}); the rollback goes back to it: it removes the migration's "
                         "znodes and rolls the brokers back to ZooKeeper mode. Fix: start the ensemble "
                         "(playbooks/zookeeper.yml, zookeeper_state: present), then run the rollback again.")
     elif kraft_brokers and down:

@@ -119,13 +119,12 @@ def metadata_version_plan(target_version, setting, states):
     """
     if str(setting or AUTO).strip() == KEEP:
         return {"raise": False, "pinned": False, "reason": f"kept where it is ({METADATA_VAR}: {KEEP})"}
-    others = {host: (state or {}).get("running_version") or "" for host, state in sorted((states or {}).items())
-              if (state or {}).get("running_version") != target_version}
     if not states:
         return {"raise": False, "pinned": False, "reason": "no KRaft node"}
+    versions = {host: (state or {}).get("running_version") or "" for host, state in sorted(states.items())}
+    others = {host: version for host, version in versions.items() if version != target_version}
     if others:
-        running = {host: version for host, version in others.items() if version}
-        if not running:
+        if not any(others.values()):  # none of them runs at all
             return {"raise": False, "pinned": False,
                     "reason": f"left: {', '.join(others)} do{'es' if len(others) == 1 else ''} not run yet"}
         hosts = ", ".join(f"{host} ({version or 'not running'})" for host, version in others.items())
