@@ -418,6 +418,13 @@ class LiveLoad:
     def unread(self):
         return set(self.acked) - set(self.read)
 
+    def figures(self):
+        """What the load measured, for record_figures: counts, consumer replacements and the counts at each mark."""
+        return {"acknowledged_during": len(self.acked), "failed_during": len(self.failed),
+                "live_group_read": len(self.read), "live_group_distinct": len(set(self.read)),
+                "live_group_unread": len(self.unread()), "consumer_restarts": self.restarts,
+                "counts_after_each_step": self.marks}
+
     def diagnosis(self):
         """What the group lacks, when it last read, and what happened to its consumers: for a failed check."""
         missing = sorted(self.unread(), key=lambda value: int(value.rsplit("-", 1)[1]))

@@ -110,6 +110,10 @@ def test_a_healthy_group_reads_every_acknowledged_record_with_one_consumer(live_
     assert len(load.acked) > 10 and set(load.acked) <= set(load.read)
     assert load.restarts == [] and log.consumers == 1 and not load.unread()
     assert [mark[0] for mark in load.marks] == ["run", "stopped producing", "stopped"]
+    figures = load.figures()
+    assert figures["acknowledged_during"] == len(load.acked) and figures["live_group_unread"] == 0
+    assert figures["live_group_distinct"] == len(set(load.read)) and figures["consumer_restarts"] == []
+    assert figures["counts_after_each_step"] == load.marks and figures["failed_during"] == 0
 
 
 @pytest.mark.parametrize("first, stall, seconds, reason", [

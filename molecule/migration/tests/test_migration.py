@@ -221,11 +221,8 @@ def migration():
     result["seconds"]["total"] = round(time.monotonic() - started)
     result["load"] = load
     result["before_values"] = before_values
-    record_figures("migration", {"depth": DEPTH, "phase_seconds": result["seconds"], "records_before": BEFORE,
-                                 "acknowledged_during": len(load.acked), "failed_during": len(load.failed),
-                                 "live_group_read": len(load.read), "live_group_distinct": len(set(load.read)),
-                                 "live_group_unread": len(load.unread()), "consumer_restarts": load.restarts,
-                                 "counts_after_each_step": load.marks})
+    record_figures("migration", dict(load.figures(), depth=DEPTH, phase_seconds=result["seconds"],
+                                     records_before=BEFORE))
     return result
 
 

@@ -135,11 +135,8 @@ def upgraded():
     result = {"before": before, "after": snapshot(), "brokers_before": brokers_before, "load": load,
               "before_values": before_values, "first": first.stdout, "second": second.stdout,
               "upgrade_seconds": round(upgrade_seconds), "rerun_seconds": round(rerun_seconds)}
-    record_figures("upgrade", {"upgrade_seconds": result["upgrade_seconds"], "rerun_seconds": result["rerun_seconds"],
-                               "records_before": BEFORE, "acknowledged_during": len(load.acked),
-                               "failed_during": len(load.failed), "live_group_read": len(load.read),
-                               "live_group_distinct": len(set(load.read)), "live_group_unread": len(load.unread()),
-                               "consumer_restarts": load.restarts, "counts_after_each_step": load.marks})
+    record_figures("upgrade", dict(load.figures(), upgrade_seconds=result["upgrade_seconds"],
+                                   rerun_seconds=result["rerun_seconds"], records_before=BEFORE))
     return result
 
 
