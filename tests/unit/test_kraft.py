@@ -548,3 +548,25 @@ def test_before_finalize_a_silent_zookeeper_refuses_the_phase_and_the_rollback_w
     # Phase 1's pre-checks leave the silent ensemble to the guard instead of claiming it holds no cluster id.
     assert migration.prechecks({"b0": _node(), "b1": _node()}, ["b0", "b1"], "static", NO_ANSWER) == []
     assert migration.unanswered(None, {"exists": False}) == ""
+
+
+def test_the_quorum_module_asks_the_controllers_with_their_client_properties():
+    quorum = load_plugin("modules", "kafka_quorum")
+    calls = []
+
+    class Module:
+        params = {"kafka_home": "/opt/kafka", "bootstrap_controller": "c1:9093,c2:9093",
+                  "command_config": "/etc/kafka/controller-client.properties"}
+
+        def run_command(self, argv, environ_update=None):
+            calls.append((argv, environ_update))
+            return 0, "", ""
+
+    quorum._quorum(Module(), "--status")
+    assert calls == [(["/opt/kafka/bin/kafka-metadata-quorum.sh", "--bootstrap-controller", "c1:9093,c2:9093",
+                       "--command-config", "/etc/kafka/controller-client.properties", "describe", "--status"],
+                      tools.TOOL_ENV)]
+    Module.params = dict(Module.params, command_config="")
+    quorum._quorum(Module(), "--replication")
+    assert calls[1][0] == ["/opt/kafka/bin/kafka-metadata-quorum.sh", "--bootstrap-controller", "c1:9093,c2:9093",
+                           "describe", "--replication"]
