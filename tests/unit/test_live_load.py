@@ -1,8 +1,9 @@
 """The scenarios' live load (molecule/shared/testlib.py LiveLoad), on an in-memory stand-in for kafka-python.
 
-The stand-in is one partition's log and one group's committed offset: enough to check that a consumer whose
-poll raises, or which stalls while records keep being acknowledged, is replaced by one that resumes from the
-group's offsets, and that stop() ends and reports what the group did not read instead of hanging.
+TEST DOUBLE: the stand-in (fake_kafka below) is for these unit tests only; the scenarios run LiveLoad on real
+kafka-python against real Kafka. It is one partition's log and one group's committed offset: enough to check that
+a consumer whose poll raises, or which stalls while records keep being acknowledged, is replaced by one that
+resumes from the group's offsets, and that stop() ends and reports what the group did not read instead of hanging.
 """
 
 import importlib
@@ -39,6 +40,7 @@ class Future:
 
 
 def fake_kafka(log):
+    """TEST DOUBLE of kafka-python's KafkaProducer and KafkaConsumer, over ``log``."""
     class KafkaProducer:
         def __init__(self, **_config):
             pass
