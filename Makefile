@@ -17,42 +17,29 @@ export ARTIFACTS ?= testbed
 MODE ?= host
 DEMO_INVENTORY := $(if $(filter container,$(MODE)),inventories/local-containers,inventories/local)
 
-# `make test` (every submission) runs the scenarios in three lanes side by side (testbed/bin/run-scenarios):
-# most of a scenario's time is waiting on restarts, gates and quorums, so lanes beat one after another on
-# 2 cores. Lane C is the migration alone, at MIGRATION_DEPTH=submission (each phase of its second pass once);
-# lane B KRaft, secure and prod-security. The lanes share no published port or Docker network (default and
-# containers, which both publish 2181/9094/8080, are in lane A). LANES=2 runs lanes B and C as one, LANES=1
-# all in one lane.
-# All ten scenarios took 95-102 min on this machine (Dec 2026), over CI's 90, so `make test-nightly` runs what
-# make test leaves out: the upgrade scenario and the migration at MIGRATION_DEPTH=full (every phase twice).
-LANE_A := default containers zookeeper zookeeper-ensemble kafka-cluster
-LANE_B := kraft secure prod-security
-LANE_C := migration
-NIGHTLY := upgrade
-SCENARIOS := $(LANE_A) $(LANE_B) $(LANE_C) $(NIGHTLY)
-LANES ?= 3
-NOT_RUN_NOTE := Left to make test-nightly: the upgrade scenario, and the migration's second run of each phase.
+# `make test` runs every step of testbed/suite.json with testbed/bin/run-suite: the venv and fixtures, lint,
+# the unit tests and every Molecule scenario, in LANES lanes side by side (default 2: the suite is CPU-bound on
+# 2 cores), and ends with a table of each step's wall time and CPU seconds and the line
+# `make test: N passed, N failed, N skipped`. `make test STEPS="kraft default"` runs only those steps.
+SCENARIOS := $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
+STEPS ?=
 
-.PHONY: help venv host images fixtures lint unit test test-nightly demo demo-check demo-down bench no-lab $(SCENARIOS:%=molecule-%) clean
+.PHONY: help venv host images fixtures lint unit test demo demo-check demo-down bench no-lab $(SCENARIOS:%=molecule-%) clean
 
 help:
 	@echo "make demo       deploy the stack to the local lab (Docker containers on this machine)"
 	@echo "make demo MODE=container   the same stack as containers of the images (the seed's compose, done right)"
 	@echo "make demo-check run the commands make demo prints (kcat, Kafka's console tools, kafka-ui API)"
 	@echo "make demo-down  remove the local lab"
-	@echo "make test       lint + unit tests + the Molecule scenarios of every submission ($(LANE_A) $(LANE_B) $(LANE_C))"
-	@echo "make test-nightly  what make test leaves out: $(NIGHTLY), and migration with every phase run twice"
+	@echo "make test       everything: lint, unit tests and every Molecule scenario ($(SCENARIOS)), measured"
 	@echo "make bench      cold converge, no-op re-runs and fact-gathering floor of the local stack, both modes"
 	@echo "make lint       yamllint + ansible-lint (production profile) + ansible-galaxy collection build"
 	@echo "make unit       Python unit tests of the plugins"
 	@echo "make molecule-<scenario>   one scenario, e.g. make molecule-zookeeper-ensemble"
 
-venv: $(VENV)/.installed
-$(VENV)/.installed: requirements.txt
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -r requirements.txt
-	touch $@
+# .venv links to a venv built once per machine and requirements.txt (testbed/bin/ensure-venv).
+venv:
+	@PYTHON=$(PYTHON) testbed/bin/ensure-venv
 
 host:
 	testbed/bin/ensure-host
@@ -89,20 +76,9 @@ no-lab: host
 	  echo "The local lab (make demo) holds 127.0.0.1:2181/9094/8080, which the scenarios need." >&2; \
 	  echo "Remove it first with: make demo-down" >&2; exit 1; fi
 
-# run-scenarios prints the figures the scenarios measured (testbed/.cache/figures), then its summary last.
-test: no-lab lint unit fixtures
-	@rm -rf testbed/.cache/figures testbed/.cache/logs
-	export MIGRATION_DEPTH=submission NOT_RUN_NOTE="$(NOT_RUN_NOTE)"; \
-	case "$(LANES)" in \
-	  1) testbed/bin/run-scenarios "$(LANE_A) $(LANE_B) $(LANE_C)" ;; \
-	  2) testbed/bin/run-scenarios "$(LANE_A)" "$(LANE_B) $(LANE_C)" ;; \
-	  *) testbed/bin/run-scenarios "$(LANE_A)" "$(LANE_B)" "$(LANE_C)" ;; \
-	esac
-
-# The rest, nightly (or before a release): the upgrade beside the migration at full depth.
-test-nightly: no-lab lint unit fixtures
-	@rm -rf testbed/.cache/figures testbed/.cache/logs
-	MIGRATION_DEPTH=full testbed/bin/run-scenarios "$(NIGHTLY)" "migration"
+# Every step of the suite, measured (testbed/bin/run-suite; it makes the venv and the fixtures first).
+test: no-lab
+	$(PYTHON) testbed/bin/run-suite $(STEPS)
 
 # The other mode's lab holds the same ports: refuse rather than remove it (and its data) unasked.
 demo: venv images

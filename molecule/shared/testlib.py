@@ -18,19 +18,69 @@ LOOPBACK = "127.0.0.1"
 
 
 def runner():
-    return testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"])
+    """testinfra's runner of the scenario's inventory, one per test session: ``ansible-inventory`` runs once,
+    not for every host_var() (a test that changes the inventory's values runs its own playbook with -e)."""
+    return testinfra.utils.ansible_runner.AnsibleRunner.get_runner(os.environ["MOLECULE_INVENTORY_FILE"])
+
+
+_PLAYBOOK_RUNS = []
+
+
+def _playbook_log(path, args):
+    """testbed/.cache/logs/<scenario>-<NN>-<playbook>[-<extra var values>].log: one file per playbook a test runs."""
+    label = [os.path.splitext(os.path.basename(path))[0]]
+    label += [arg.split("=", 1)[1] for arg in args if re.fullmatch(r"[a-z_]+=[\w.-]+", arg)]
+    _PLAYBOOK_RUNS.append(path)
+    name = "-".join([os.environ.get("MOLECULE_SCENARIO_NAME", "scenario"), f"{len(_PLAYBOOK_RUNS):02d}", *label])
+    directory = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "testbed", ".cache", "logs")
+    os.makedirs(directory, exist_ok=True)
+    return os.path.join(directory, re.sub(r"[^\w.-]+", "_", name)[:120] + ".log")
 
 
 def playbook(path, *args, timeout=600, inventory=None):
     """ansible-playbook ``path`` (relative to the project) on the scenario's inventory (or ``inventory``, a path
-    relative to the project), with Molecule's ansible.cfg; returns the CompletedProcess (output captured)."""
+    relative to the project), with Molecule's ansible.cfg; returns the CompletedProcess (stdout and stderr
+    captured). Its output also goes, as it comes, to a log of its own (_playbook_log); past ``timeout`` seconds
+    the run is killed and the test fails with the log's last lines."""
+    import threading
+
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "ansible.cfg"),
                ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")  # plain text: tests read the output
     inventory = (os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], inventory) if inventory
                  else os.environ["MOLECULE_INVENTORY_FILE"])
-    return subprocess.run(["ansible-playbook", "-i", inventory,
-                           os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], path), *args],
-                          capture_output=True, text=True, env=env, timeout=timeout)
+    argv = ["ansible-playbook", "-i", inventory, os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], path), *args]
+    log_path, lock = _playbook_log(path, args), threading.Lock()
+    captured = {"stdout": [], "stderr": []}
+    with open(log_path, "w") as log:
+        log.write(f"# {shlex.join(argv)}\n")
+        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+        def tee(stream, kept):
+            for line in stream:
+                kept.append(line)
+                with lock:
+                    log.write(line)
+                    log.flush()
+
+        readers = [threading.Thread(target=tee, args=(process.stdout, captured["stdout"]), daemon=True),
+                   threading.Thread(target=tee, args=(process.stderr, captured["stderr"]), daemon=True)]
+        for reader in readers:
+            reader.start()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            for reader in readers:
+                reader.join(timeout=10)
+            with open(log_path) as written:
+                last = "".join(written.readlines()[-80:])
+            raise AssertionError(f"{path} did not end within {timeout} s and was killed; its last lines "
+                                 f"(whole output: {log_path}):\n{last}") from None
+        for reader in readers:
+            reader.join()
+    return subprocess.CompletedProcess(argv, process.returncode, "".join(captured["stdout"]),
+                                       "".join(captured["stderr"]))
 
 
 def recap(output):
