@@ -6,15 +6,20 @@
 #   kafka-stack-testbed/kafka-confluent-standin:<kafka>    confluentinc/cp-kafka rules, real Apache Kafka inside
 #   kafka-stack-testbed/kafka-apache-standin:<kraft>       apache/kafka rules (KRaft), real Apache Kafka 4.x inside
 #   kafka-stack-testbed/kafka-ui-standin:1.4.1             kafka-ui's relaxed binding, the kafka-ui stand-in jar
-# Needs the base images (testbed/images/build-base.sh), the repackaged Kafka (testbed/fixtures/kafka-dist,
-# the kafka role's default version) and the kafka-ui stand-in jar (testbed/standins/kafka-ui). An image is rebuilt only when its recipe (this directory and its input
-# artifact) changed: the recipe hash is a label on the image.
+# Needs the base images (testbed/images/build-base.sh). What goes into the images is built first when it is
+# missing or out of date: the repackaged Kafka of the kafka role's default version and of the KRaft release
+# (testbed/fixtures/kafka-dist, build-releases.sh) and the kafka-ui stand-in jar (testbed/standins/kafka-ui).
+# An image is rebuilt only when its recipe (this directory and its input artifact) changed: the recipe hash is
+# a label on the image.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
-artifacts=${ARTIFACT_DIR:-$root/testbed/.cache/artifacts}
 # shellcheck source=../../fixtures/common.sh
 . "$root/testbed/fixtures/common.sh"
+artifacts=$(artifact_dir)
+"$root/testbed/fixtures/kafka-dist/build.sh"
+"$root/testbed/fixtures/build-releases.sh" "$root/molecule/kraft/vars/versions.yml"
+"$root/testbed/standins/kafka-ui/build.sh"
 kafka_version=$(role_default kafka kafka_version)
 kafka_tgz="$artifacts/kafka_$(role_default kafka kafka_scala_version)-$kafka_version.tgz"
 # The KRaft release the test bed runs (molecule/kraft/vars/versions.yml, built by build-releases.sh).
