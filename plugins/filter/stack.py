@@ -5,6 +5,7 @@ stack); the roles read that fact, and resolve the model themselves only when use
 See plugins/plugin_utils/model.py.
 """
 
+from ansible_collections.kafka_stack.core.plugins.plugin_utils.facts import fact_source, foreign_fact_hosts
 from ansible_collections.kafka_stack.core.plugins.plugin_utils.model import stack_model
 from ansible_collections.kafka_stack.core.plugins.plugin_utils.render import TLS_PROTOCOLS
 
@@ -36,4 +37,4 @@ class FilterModule:
 
     def filters(self):
         return {"stack_model": stack_model, "zookeeper_port_claims": zookeeper_port_claims,
-                "tls_listeners": tls_listeners}
+                "tls_listeners": tls_listeners, "fact_source": fact_source, "foreign_fact_hosts": foreign_fact_hosts}
