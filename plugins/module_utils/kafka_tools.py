@@ -315,6 +315,14 @@ def parse_quorum_replication(output):
     return rows
 
 
+def status_from_replication(replication):
+    """What ``describe --status`` says that ``--replication`` shows too: the leader (the row of status Leader) and
+    the voters (Leader and Follower rows), in parse_quorum_status's form, for quorum_problems."""
+    leaders = [row["node_id"] for row in replication if row["status"] == "Leader"]
+    return {"leader_id": leaders[0] if leaders else None,
+            "voters": [{"id": row["node_id"]} for row in replication if row["status"] in ("Leader", "Follower")]}
+
+
 def parse_api_versions_nodes(output):
     """The nodes ``kafka-broker-api-versions.sh`` lists (the brokers the cluster knows): ``{id: fenced}``,
     ``fenced`` None where the release does not say (3.x)."""

@@ -5,9 +5,11 @@ DOCUMENTATION = r"""
 module: kafka_quorum
 short_description: Wait until a KRaft quorum has a leader, its voters are caught up and a node holds its place
 description:
-  - Asks the controllers with Kafka's C(kafka-metadata-quorum.sh --bootstrap-controller describe --status) and
-    C(--replication) until the quorum has a leader, every voter lags at most O(max_lag) records behind it, and
-    node O(node_id) is a voter (a controller) or an observer (a broker) that is caught up too.
+  - Asks the controllers with Kafka's C(kafka-metadata-quorum.sh --bootstrap-controller describe --replication)
+    until the quorum has a leader, every voter lags at most O(max_lag) records behind it, and node O(node_id) is a
+    voter (a controller) or an observer (a broker) that is caught up too; then once C(describe --status), which
+    must agree. One tool run a round, the rounds 2 s apart at first and at most 10 s apart later (each run is a
+    JVM start on the host).
   - With O(bootstrap_server), also until C(kafka-broker-api-versions.sh) lists broker O(node_id) unfenced. That
     tool gets O(client_config) with C(request.timeout.ms=30000) added (its client's default is 5 s), through a
     copy in the module's temporary directory.
@@ -53,6 +55,10 @@ replication:
   description: C(describe --replication) parsed ([{node_id, directory_id, log_end_offset, lag, status}]).
   type: list
   returned: always
+asks:
+  description: How many times the tools were run.
+  type: int
+  returned: always
 """
 
 import os
@@ -64,7 +70,10 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kafka_stack.core.plugins.module_utils.kafka_tools import (
     CONTROLLER_TOOL_ARGUMENT_SPEC, TOOL_ENV, controller_tool_argv, login_refused, parse_api_versions_nodes,
-    parse_quorum_replication, parse_quorum_status, quorum_problems, tool_error)
+    parse_quorum_replication, parse_quorum_status, quorum_problems, status_from_replication, tool_error)
+
+# Seconds between two rounds: the first soon (a node that just started), then longer, at most MAX_DELAY.
+FIRST_DELAY, GROWTH, MAX_DELAY = 2.0, 1.5, 10.0
 
 
 def _quorum(module, *args):
@@ -119,32 +128,44 @@ def main():
     )
     params = module.params
     deadline = time.monotonic() + params["timeout"]
-    status, replication = {}, []
+    status, replication, asks, delay = {}, [], 0, FIRST_DELAY
     # written once for the whole wait, not on every round
     registration_config = (_api_versions_config(module)
                            if params["bootstrap_server"] and params["node_id"] is not None else "")
+
+    def problems_with(current_status):
+        return quorum_problems(current_status, replication, params["node_id"], params["part"], params["max_lag"],
+                               params["tolerate"])
+
     while True:
-        rc, out, said = _quorum(module, "--status")
-        if rc == 0:
-            status = parse_quorum_status(out)
-            rc, out, said = _quorum(module, "--replication")
+        asks += 1
+        rc, out, said = _quorum(module, "--replication")
         if rc == 0:
             replication = parse_quorum_replication(out)
-            problems = quorum_problems(status, replication, params["node_id"], params["part"], params["max_lag"],
-                                       params["tolerate"])
+            problems = problems_with(status_from_replication(replication))
             if not problems and registration_config:
+                asks += 1
                 problems = _registration(module, registration_config)
-        else:
+            if not problems:  # the quorum looks right: --status, once, must say so too
+                asks += 1
+                rc, out, said = _quorum(module, "--status")
+                if rc == 0:
+                    status = parse_quorum_status(out)
+                    problems = problems_with(status)
+        if rc != 0:
             problems = [f"kafka-metadata-quorum.sh failed: {said}"]
             if login_refused(said):
                 break  # a refused login or handshake does not heal by waiting
-        if not problems or time.monotonic() >= deadline:
+        left = deadline - time.monotonic()
+        if not problems or left <= 0:
             break
-        time.sleep(2)
+        time.sleep(min(delay, left))
+        delay = min(delay * GROWTH, MAX_DELAY)
     if problems:
         module.fail_json(msg=f"the KRaft quorum at {params['bootstrap_controller']} is not healthy after "
-                             f"{params['timeout']} s: {'; '.join(problems)}", status=status, replication=replication)
-    module.exit_json(changed=False, status=status, replication=replication)
+                             f"{params['timeout']} s: {'; '.join(problems)}", status=status, replication=replication,
+                         asks=asks)
+    module.exit_json(changed=False, status=status, replication=replication, asks=asks)
 
 
 if __name__ == "__main__":
