@@ -1,0 +1,69 @@
+"""testbed/bin/run-suite (make test) on a small suite of its own: steps of shell commands and of pytest, one that
+fails; what it prints, in which order, and the last line's counts (from the JUnit reports)."""
+
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+PASSING = "def test_one():\n    assert True\n\ndef test_two():\n    pass\n"
+FAILING = ("import pytest\n\ndef test_good():\n    pass\n\ndef test_bad():\n    assert 1 + 1 == 3, 'arithmetic'\n\n"
+           "@pytest.mark.skip(reason='not here')\ndef test_skipped():\n    pass\n")
+
+
+def run_suite(tmp_path, steps, *only, env=None):
+    suite = tmp_path / "suite.json"
+    suite.write_text(json.dumps({"steps": steps, "scenario_step": {"command": ["true"]}, "scenarios": {}}))
+    environ = dict(os.environ, SUITE_FILE=str(suite), SUITE_CACHE=str(tmp_path / "cache"),
+                   KSA_MACHINE_CACHE=str(tmp_path / "machine"), LANES="2", PYTEST_ADDOPTS="-p no:cacheprovider")
+    environ.update(env or {})
+    result = subprocess.run([sys.executable, str(ROOT / "testbed" / "bin" / "run-suite"), *only], cwd=tmp_path,
+                            env=environ, capture_output=True, text=True, timeout=120)
+    return result, result.stdout.splitlines()
+
+
+def pytest_step(tmp_path, name, text):
+    (tmp_path / f"test_{name}.py").write_text(text)
+    return {"command": [sys.executable, "-m", "pytest", "-v", str(tmp_path / f"test_{name}.py")]}
+
+
+def test_counts_every_test_and_a_failure_outside_the_tests(tmp_path):
+    steps = {"good": pytest_step(tmp_path, "good", PASSING),
+             "mixed": pytest_step(tmp_path, "mixed", FAILING),
+             "broken": {"command": ["sh", "-c", "echo 'fatal: [host]: FAILED! => the reason'; exit 2"]},
+             "after": {"command": ["true"], "needs": ["broken"]}}
+    result, lines = run_suite(tmp_path, steps)
+    assert result.returncode == 1
+    assert lines[-1] == "make test: 3 passed, 3 failed, 1 skipped", lines[-12:]  # bad, broken, after (not run)
+    text = "\n".join(lines)
+    assert "!!! mixed: FAILED" in text and "arithmetic" in text  # the assertion is shown with the failure
+    assert "!!!   fatal: [host]: FAILED! => the reason" in text
+    table = text[text.index("=== the suite, step by step"):]
+    for name, result_word in (("good", "passed"), ("mixed", "FAILED"), ("broken", "FAILED"), ("after", "not run")):
+        assert any(re.match(rf"{name}\s+{result_word}\s", line) for line in table.splitlines()), (name, table)
+    assert "The whole suite has not passed on this machine yet" in text
+    figures = json.loads((tmp_path / "cache" / "figures" / "suite.json").read_text())
+    assert figures["steps"]["mixed"]["tests"] == {"passed": 1, "failed": 1, "skipped": 1}
+
+
+def test_a_step_past_its_timeout_is_stopped_and_reported(tmp_path):
+    steps = {"slow": {"command": ["sh", "-c", "echo started; sleep 60"], "timeout": 2},
+             "quick": {"command": ["true"]}}
+    result, lines = run_suite(tmp_path, steps)
+    text = "\n".join(lines)
+    assert result.returncode == 1 and "slow: stopped after" in text and "at its timeout" in text
+    assert lines[-1] == "make test: 0 passed, 1 failed, 0 skipped"
+
+
+def test_a_passing_suite_is_remembered_on_the_machine(tmp_path):
+    steps = {"good": pytest_step(tmp_path, "good", PASSING)}
+    result, lines = run_suite(tmp_path, steps)
+    assert result.returncode == 0 and lines[-1] == "make test: 2 passed, 0 failed, 0 skipped"
+    again, lines = run_suite(tmp_path, steps)
+    assert again.returncode == 0
+    assert any(line.startswith("The whole suite last passed on this machine on ") for line in lines)
+    assert any("Δ CPU against the previous run on this machine" in line for line in lines)
