@@ -7,12 +7,12 @@
 # demands. It talks to Kafka through the real kafka-clients AdminClient (the kafka role's default
 # version, from Maven Central, bundled into the jar with its dependencies; pom.xml.in).
 # Needs a JDK (javac, jar) and mvn; testbed/bin/ensure-host installs them.
-# Output: $OUT (default testbed/.cache/artifacts). Rebuilt only when this directory changes.
+# Output: $OUT (default testbed/.cache/artifacts, kept per machine: common.sh). Rebuilt only when this directory changes.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../../fixtures/common.sh
 . "$here/../../fixtures/common.sh"
-out=${OUT:-$fixtures_root/testbed/.cache/artifacts}
+out=${OUT:-$(artifact_dir)}
 jars=("api-v1.4.1.jar 1.4.1 21" "kafka-ui-api-v0.7.2.jar 0.7.2 17")
 clients_version=$(role_default kafka kafka_version)
 recipe=$(recipe_of "$here" "$clients_version")
