@@ -7,9 +7,6 @@ rollback and each phase of the second pass run twice (the second run must change
 survive is compared after each. After phase 4 ZooKeeper is decommissioned (refused before); then a phase and the
 rollback are refused as finalized, and the cluster is upgraded to 4.4.0 with playbooks/upgrade.yml (its second
 pass raises metadata.version).
-MIGRATION_DEPTH=submission (what `make test` sets, to stay within CI's 90 minutes) runs each phase of the second
-pass once: the second runs of the phases are `make test-nightly`'s, and their tests say SKIPPED with the reason.
-The rollback's second run stays in both depths.
 Every check talks to 127.0.0.1 or the scenario's own containers."""
 
 import json
@@ -29,8 +26,6 @@ BROKERS = ["mg-b1", "mg-b2", "mg-b3"]
 CONTROLLERS = ["mg-c1", "mg-c2", "mg-c3"]
 BOOTSTRAP = "localhost:29291,localhost:29292,localhost:29293"
 PHASES = ["controllers", "migrate", "kraft_brokers", "finalize"]
-DEPTH = os.environ.get("MIGRATION_DEPTH", "full")
-assert DEPTH in ("full", "submission"), f"MIGRATION_DEPTH={DEPTH}: full or submission"
 RUN = uuid.uuid4().hex[:6]
 TOPIC, IDLE, LIVE, BEFORE = f"migration-load-{RUN}", f"idle-{RUN}", f"live-{RUN}", 200
 # One record each 50 ms, at most 120,000 (100 min): the load outlasts the whole run also when other scenarios
@@ -177,10 +172,9 @@ def migration():
             load.mark(phase)
             result["snapshots"][phase] = snapshot()
             result["znode"][phase] = znode()
-            if DEPTH == "full":
-                again = migrate(phase, *confirm(phase))
-                assert again.returncode == 0, phase + " again:\n" + again.stdout[-6000:] + again.stderr[-2000:]
-                result["reruns"][phase] = recap(again.stdout)
+            again = migrate(phase, *confirm(phase))
+            assert again.returncode == 0, phase + " again:\n" + again.stdout[-6000:] + again.stderr[-2000:]
+            result["reruns"][phase] = recap(again.stdout)
             if phase == "kraft_brokers":
                 result["refused"]["migrate after kraft_brokers"] = migrate("migrate")
                 result["refused"]["finalize unconfirmed"] = migrate("finalize")
@@ -221,7 +215,7 @@ def migration():
     result["seconds"]["total"] = round(time.monotonic() - started)
     result["load"] = load
     result["before_values"] = before_values
-    record_figures("migration", dict(load.figures(), depth=DEPTH, phase_seconds=result["seconds"],
+    record_figures("migration", dict(load.figures(), phase_seconds=result["seconds"],
                                      records_before=BEFORE))
     return result
 
@@ -245,8 +239,6 @@ def test_a_phase_out_of_order_is_refused_before_any_host_changes(migration, case
 
 @pytest.mark.parametrize("phase", PHASES + ["rollback", "decommission"])
 def test_a_second_run_of_each_phase_changes_nothing(migration, phase):
-    if phase in PHASES and DEPTH != "full":
-        pytest.skip(f"MIGRATION_DEPTH={DEPTH}: the second run of {phase} is make test-nightly's (MIGRATION_DEPTH=full)")
     assert migration["reruns"][phase] and set(migration["reruns"][phase].values()) == {0}, migration["reruns"][phase]
 
 
