@@ -82,16 +82,28 @@ def scram_matches(password, mechanism, stored, iterations):
     return hmac.compare_digest(expected, actual)
 
 
+_USER_CONFIGS = re.compile(r"^Configs for user-principal '(.*)' are (.*)$", re.M)
+
+
+def scram_described_by_user(described):
+    """``{user: its configs}`` from kafka-configs.sh ``--describe --entity-type users`` (every user, one line each:
+    ``Configs for user-principal 'u' are SCRAM-SHA-512=salt=...``): the registered result of the command, or its
+    output. A user without credentials is not in it. A failed describe fails the run."""
+    if isinstance(described, dict):
+        if described.get("skipped"):
+            return {}
+        if described.get("rc", 0) != 0:
+            raise AnsibleFilterError("kafka-configs.sh --describe --entity-type users failed: "
+                                     f"{described.get('stderr') or described.get('stdout')}")
+        described = described.get("stdout", "")
+    return {match.group(1): match.group(2) for match in _USER_CONFIGS.finditer(described or "")}
+
+
 def kafka_scram_stale(credentials, described):
     """The credentials of ``credentials`` (kafka_scram_credentials) that ZooKeeper lacks or holds for
-    another password or iteration count. ``described``: the results of ``kafka-configs.sh --describe``
-    per user, each with ``item`` (the user name) and ``stdout``."""
-    output = {}
-    for result in described or []:
-        if result.get("rc", 0) != 0:
-            raise AnsibleFilterError(f"kafka-configs.sh --describe failed for user {result.get('item')}: "
-                                     f"{result.get('stderr') or result.get('stdout')}")
-        output[str(result.get("item"))] = result.get("stdout", "")
+    another password or iteration count. ``described``: kafka-configs.sh's describe of every user
+    (scram_described_by_user)."""
+    output = scram_described_by_user(described)
     return [credential for credential in credentials or []
             if not scram_matches(credential["password"], credential["mechanism"],
                                  scram_stored(output.get(credential["name"], ""), credential["mechanism"]),
@@ -106,8 +118,8 @@ def kafka_scram_absent(users):
 
 def kafka_scram_deletions(absent, described):
     """``[{name, mechanisms}]``: the SCRAM mechanisms ZooKeeper still holds for each ``absent`` user, read from
-    kafka-configs.sh's describe results (each with ``item`` and ``stdout``); users holding none are left out."""
-    output = {str(result.get("item")): result.get("stdout", "") for result in described or []}
+    kafka-configs.sh's describe of every user (scram_described_by_user); users holding none are left out."""
+    output = scram_described_by_user(described)
     deletions = []
     for name in absent or []:
         held = [mechanism for mechanism in SCRAM_MECHANISMS if scram_stored(output.get(name, ""), mechanism)]

@@ -116,9 +116,8 @@ def test_scram_users_declared_absent_are_deleted_and_only_they():
     assert security.kafka_scram_absent(users) == ["old", "gone"]
     listeners = [{"name": "EXTERNAL", "port": 9094, "protocol": "SASL_PLAINTEXT", "sasl_mechanisms": ["SCRAM-SHA-512"]}]
     assert [c["name"] for c in security.kafka_scram_credentials(users, listeners, "PLAINTEXT")] == ["app"]
-    described = [{"item": "old", "stdout": "Configs for user-principal 'old' are SCRAM-SHA-512=salt=c2FsdA==,"
-                                          "stored_key=a2V5,server_key=a2V5,iterations=4096"},
-                 {"item": "gone", "stdout": "Configs for user-principal 'gone' are "}]
+    described = {"rc": 0, "stdout": "Configs for user-principal 'old' are SCRAM-SHA-512=salt=c2FsdA==,"
+                                    "stored_key=a2V5,server_key=a2V5,iterations=4096\n"}  # 'gone' holds none
     assert security.kafka_scram_deletions(["old", "gone"], described) == [{"name": "old", "mechanisms": ["SCRAM-SHA-512"]}]
 
 

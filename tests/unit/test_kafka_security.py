@@ -62,22 +62,30 @@ def test_stale_finds_missing_wrong_password_and_other_iterations():
     creds = sec.kafka_scram_credentials({"alice": "a-pw", "bob": "b-pw", "carol": "c-pw"}, LISTENERS[:1],
                                         "EXTERNAL")
     salt = b"0123456789abcdef"
-    described = [
-        {"item": "alice", "rc": 0, "stdout": describe_line("alice", {
-            "SCRAM-SHA-512": sec.scram_credential("a-pw", "SCRAM-SHA-512", salt, 4096)})},
-        {"item": "bob", "rc": 0, "stdout": describe_line("bob", {
-            "SCRAM-SHA-512": sec.scram_credential("old-pw", "SCRAM-SHA-512", salt, 4096)})},
-        {"item": "carol", "rc": 0, "stdout": describe_line("carol", {
-            "SCRAM-SHA-512": sec.scram_credential("c-pw", "SCRAM-SHA-512", salt, 8192)})},
-    ]
+    # one describe of every user (kafka-configs.sh --describe --entity-type users), as registered by the task
+    lines = [describe_line("alice", {"SCRAM-SHA-512": sec.scram_credential("a-pw", "SCRAM-SHA-512", salt, 4096)}),
+             describe_line("bob", {"SCRAM-SHA-512": sec.scram_credential("old-pw", "SCRAM-SHA-512", salt, 4096)}),
+             describe_line("carol", {"SCRAM-SHA-512": sec.scram_credential("c-pw", "SCRAM-SHA-512", salt, 8192)})]
+    described = {"rc": 0, "stdout": "\n".join(lines)}
     assert [c["name"] for c in sec.kafka_scram_stale(creds, described)] == ["bob", "carol"]
-    described[0]["stdout"] = "Configs for user-principal 'alice' are "
+    described["stdout"] = "\n".join(lines[1:])  # alice holds no credentials: not listed
     assert [c["name"] for c in sec.kafka_scram_stale(creds, described)] == ["alice", "bob", "carol"]
+    assert [c["name"] for c in sec.kafka_scram_stale(creds, described["stdout"])] == ["alice", "bob", "carol"]
+    assert sec.kafka_scram_stale(creds, {"skipped": True}) == creds
 
 
 def test_stale_reports_a_failed_describe():
-    with pytest.raises(sec.AnsibleFilterError, match="kafka-configs.sh --describe failed for user alice: boom"):
-        sec.kafka_scram_stale([], [{"item": "alice", "rc": 1, "stderr": "boom"}])
+    with pytest.raises(sec.AnsibleFilterError, match="kafka-configs.sh --describe --entity-type users failed: boom"):
+        sec.kafka_scram_stale([], {"rc": 1, "stderr": "boom"})
+
+
+def test_every_users_describe_is_read_per_user():
+    text = ("Configs for user-principal 'app' are SCRAM-SHA-512=salt=c2FsdA==,stored_key=a2V5,server_key=a2V5,"
+            "iterations=4096\nConfigs for user-principal 'user with space' are SCRAM-SHA-256=salt=eA==,stored_key=eQ==,"
+            "server_key=eg==,iterations=8192\n")
+    users = sec.scram_described_by_user(text)
+    assert set(users) == {"app", "user with space"}
+    assert sec.scram_stored(users["user with space"], "SCRAM-SHA-256")["iterations"] == 8192
 
 
 def test_add_config_is_kafka_configs_syntax():
