@@ -70,7 +70,7 @@ def produce_and_read(topic, count, prefix):
 
 def test_three_voters_three_observers_all_caught_up():
     rows = wait_for(lambda: (lambda r: r if all(lag <= 10 for lag, _ in r.values()) and len(r) == 6 else None)(
-        quorum()), timeout=60, what="every voter and observer caught up")
+        quorum()), timeout=60, interval=3, what="every voter and observer caught up")
     assert sorted(n for n, (_, status) in rows.items() if status in ("Leader", "Follower")) == [1, 2, 3]
     assert sorted(n for n, (_, status) in rows.items() if status == "Observer") == [4, 5, 6]
     assert leader() in (1, 2, 3)
@@ -143,8 +143,10 @@ def test_restart_of_the_active_controller_keeps_the_quorum_and_every_record():
     def restart():
         code, _, err = in_container(name, ["systemctl", "restart", "kafka"])
         assert code == 0, err
+        # Kafka's tool is a JVM start on a busy host: asked only once the controller listens again, then every 3 s
+        wait_for(lambda: 9093 in listening(name), timeout=120, what=f"{name} listening on 9093 again")
         wait_for(lambda: all(lag <= 10 for lag, _ in quorum(on="kr-ctl1" if before != 1 else "kr-ctl2").values())
-                 and before in voters(), timeout=120, what="the restarted controller caught up")
+                 and before in voters(), timeout=120, interval=3, what="the restarted controller caught up")
 
     topic = f"ctl-{uuid.uuid4().hex[:6]}"
     acked, failed, read = _load_during(restart, topic, topic)
