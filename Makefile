@@ -75,6 +75,10 @@ no-lab: host
 	    || docker ps -q --filter label=kafka-stack.cluster=local | grep -q .; then \
 	  echo "The local lab (make demo) holds 127.0.0.1:2181/9094/8080, which the scenarios need." >&2; \
 	  echo "Remove it first with: make demo-down" >&2; exit 1; fi
+	@busy=$$(ss -Hltn '( sport = :2181 or sport = :9094 or sport = :8080 )' 2>/dev/null | awk '{print $$4}' | xargs); \
+	if [ -n "$$busy" ]; then \
+	  echo "Something else listens on $$busy, which the default and containers scenarios publish:" >&2; \
+	  ss -Hltnp '( sport = :2181 or sport = :9094 or sport = :8080 )' >&2; exit 1; fi
 
 # Every step of the suite, measured (testbed/bin/run-suite; it makes the venv and the fixtures first).
 test: no-lab
