@@ -28,7 +28,9 @@ APP = {"security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "SCRAM-SHA-512",
 AUDIT = dict(APP, sasl_plain_username="audit", sasl_plain_password="up-test-only-audit-pw")
 RUN = uuid.uuid4().hex[:6]  # names of this run's topic and groups: a re-run of the tests starts afresh
 TOPIC, IDLE, LIVE, BEFORE = f"upgrade-load-{RUN}", f"idle-{RUN}", f"live-{RUN}", 200
-LOAD_MAX = 30000  # records; the producer sends one each 20 ms while the upgrade runs, never more than this
+# records; the producer sends one each 100 ms (ten a second, acks=all, in flight at every restart) while the upgrade
+# runs, never more than this
+LOAD_PAUSE, LOAD_MAX = 0.1, 30000
 with open(os.path.join(os.path.dirname(__file__), "..", "vars", "versions.yml")) as _versions:
     VERSIONS = yaml.safe_load(_versions)
 OLD, NEW = VERSIONS["upgrade_from"], VERSIONS["upgrade_to"]
@@ -118,7 +120,7 @@ def upgraded():
     before = snapshot()
     brokers_before = {name: running_kafka_version(name) for name in HOSTS}
 
-    load = LiveLoad(BOOTSTRAP, TOPIC, LIVE, LOAD_MAX, **APP)
+    load = LiveLoad(BOOTSTRAP, TOPIC, LIVE, LOAD_MAX, pause=LOAD_PAUSE, **APP)
     load.start()
     started = time.monotonic()
     first = playbook("molecule/upgrade/upgrade.yml", timeout=2400)
