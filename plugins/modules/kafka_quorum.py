@@ -73,7 +73,9 @@ from ansible_collections.kafka_stack.core.plugins.module_utils.kafka_tools impor
     parse_quorum_replication, parse_quorum_status, quorum_problems, status_from_replication, tool_error)
 
 # Seconds between two rounds: the first soon (a node that just started), then longer, at most MAX_DELAY.
-FIRST_DELAY, GROWTH, MAX_DELAY = 2.0, 1.5, 10.0
+FIRST_DELAY = 2.0
+GROWTH = 1.5
+MAX_DELAY = 10.0
 
 
 def _quorum(module, *args):
