@@ -67,3 +67,12 @@ def test_a_passing_suite_is_remembered_on_the_machine(tmp_path):
     assert again.returncode == 0
     assert any(line.startswith("The whole suite last passed on this machine on ") for line in lines)
     assert any("Δ CPU against the previous run on this machine" in line for line in lines)
+
+
+def test_the_steps_find_the_venvs_tools_first(tmp_path):
+    """Started by a version manager's python3 shim (pyenv puts its own bin first), Molecule found another Python's
+    pytest, without testinfra: the steps' PATH starts with the clone's .venv/bin."""
+    steps = {"path": {"command": ["sh", "-c", "echo \"PATH=$PATH\""]}}
+    _, lines = run_suite(tmp_path, steps, env={"PATH": "/somewhere/else/bin:" + os.environ["PATH"]})
+    (path,) = [line for line in lines if line.startswith("[path] PATH=")]
+    assert path.split("=", 1)[1].split(":")[0] == str(ROOT / ".venv" / "bin")
