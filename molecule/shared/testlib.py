@@ -39,7 +39,7 @@ def _playbook_log(path, args):
 
 def playbook(path, *args, timeout=600, inventory=None):
     """ansible-playbook ``path`` (relative to the project) on the scenario's inventory (or ``inventory``, a path
-    relative to the project), with Molecule's ansible.cfg and the test bed's JVM profile (testbed/vars/jvm-testbed.yml)
+    relative to the project), with Molecule's ansible.cfg and the test bed's profile (testbed/vars/profile-testbed.yml)
     as Molecule's own runs; returns the CompletedProcess (stdout and stderr
     captured). Its output also goes, as it comes, to a log of its own (_playbook_log); past ``timeout`` seconds
     the run is killed and the test fails with the log's last lines."""
@@ -50,9 +50,9 @@ def playbook(path, *args, timeout=600, inventory=None):
     inventory = (os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], inventory) if inventory
                  else os.environ["MOLECULE_INVENTORY_FILE"])
     project = os.environ["MOLECULE_PROJECT_DIRECTORY"]
-    # the test bed's JVM profile, as Molecule's own runs pass it (.config/molecule/config.yml)
+    # the test bed's profile, as Molecule's own runs pass it (.config/molecule/config.yml)
     argv = ["ansible-playbook", "-i", inventory, os.path.join(project, path),
-            "-e", f"@{os.path.join(project, 'testbed', 'vars', 'jvm-testbed.yml')}", *args]
+            "-e", f"@{os.path.join(project, 'testbed', 'vars', 'profile-testbed.yml')}", *args]
     log_path, lock = _playbook_log(path, args), threading.Lock()
     captured = {"stdout": [], "stderr": []}
     with open(log_path, "w") as log:
