@@ -54,14 +54,14 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kafka_stack.core.plugins.module_utils.kafka_tools import (
-    CONTROLLER_TOOL_ARGUMENT_SPEC, TOOL_ENV, controller_tool_argv, login_refused, metadata_version_key,
-    parse_features, parse_version_mapping, tool_error)
+    CONTROLLER_TOOL_ARGUMENT_SPEC, controller_tool_argv, login_refused, metadata_version_key,
+    parse_features, parse_version_mapping, tool_error, tool_run)
 
 FEATURE = "metadata.version"
 
 
 def _features(module, *args):
-    return module.run_command(controller_tool_argv(module.params, "kafka-features.sh", *args), environ_update=TOOL_ENV)
+    return tool_run(module, controller_tool_argv(module.params, "kafka-features.sh", *args))
 
 
 def _describe(module):

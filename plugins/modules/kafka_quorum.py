@@ -69,8 +69,8 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kafka_stack.core.plugins.module_utils.kafka_tools import (
-    CONTROLLER_TOOL_ARGUMENT_SPEC, TOOL_ENV, controller_tool_argv, login_refused, parse_api_versions_nodes,
-    parse_quorum_replication, parse_quorum_status, quorum_problems, status_from_replication, tool_error)
+    CONTROLLER_TOOL_ARGUMENT_SPEC, controller_tool_argv, login_refused, parse_api_versions_nodes,
+    parse_quorum_replication, parse_quorum_status, quorum_problems, status_from_replication, tool_error, tool_run)
 
 # Seconds between two rounds: the first soon (a node that just started), then longer, at most MAX_DELAY.
 FIRST_DELAY = 2.0
@@ -80,7 +80,7 @@ MAX_DELAY = 10.0
 
 def _quorum(module, *args):
     argv = controller_tool_argv(module.params, "kafka-metadata-quorum.sh", "describe", *args)
-    rc, out, err = module.run_command(argv, environ_update=TOOL_ENV)
+    rc, out, err = tool_run(module, argv)
     return rc, out, tool_error(err or out)
 
 
@@ -105,7 +105,7 @@ def _registration(module, config):
     params = module.params
     argv = [f"{params['kafka_home']}/bin/kafka-broker-api-versions.sh", "--bootstrap-server",
             params["bootstrap_server"], "--command-config", config]
-    rc, out, err = module.run_command(argv, environ_update=TOOL_ENV)
+    rc, out, err = tool_run(module, argv)
     if rc != 0:
         return [f"kafka-broker-api-versions.sh failed: {tool_error(err or out, 400)}"]
     fenced = parse_api_versions_nodes(out).get(params["node_id"], "missing")

@@ -75,7 +75,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kafka_stack.core.plugins.module_utils.kafka_tools import (
-    TOOL_ARGUMENT_SPEC, TOOL_ENV, parse_describe, tool_argv, tool_error)
+    TOOL_ARGUMENT_SPEC, parse_describe, tool_argv, tool_error, tool_run)
 
 def replication_state(partitions, broker_id=-1, tolerate=-1):
     """``(under_replicated, not_in_isr)``: names of the partitions with fewer in-sync replicas than
@@ -138,7 +138,7 @@ def main():
     asks, last_error, under, missing, partitions = 0, "", [], [], []
     while True:
         asks += 1
-        rc, out, err = module.run_command(argv, environ_update=TOOL_ENV)
+        rc, out, err = tool_run(module, argv)
         if rc == 0:
             partitions = parse_describe(out)
             under, missing = replication_state(partitions, params["broker_id"], params["tolerate_broker"])

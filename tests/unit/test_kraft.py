@@ -565,7 +565,11 @@ def test_the_quorum_module_asks_the_controllers_with_their_client_properties():
     quorum._quorum(Module(), "--status")
     assert calls == [(["/opt/kafka/bin/kafka-metadata-quorum.sh", "--bootstrap-controller", "c1:9093,c2:9093",
                        "--command-config", "/etc/kafka/controller-client.properties", "describe", "--status"],
-                      tools.TOOL_ENV)]
+                      calls[0][1])]
+    # the tools' environment, with the class-data sharing options (tests/unit/test_tool_cds.py)
+    assert calls[0][1]["KAFKA_HEAP_OPTS"] == tools.TOOL_ENV["KAFKA_HEAP_OPTS"]
+    assert calls[0][1]["KAFKA_JVM_PERFORMANCE_OPTS"].startswith(tools.TOOL_ENV["KAFKA_JVM_PERFORMANCE_OPTS"] + " ")
+    assert "-XX:ArchiveClassesAtExit=" in calls[0][1]["KAFKA_JVM_PERFORMANCE_OPTS"]
     Module.params = dict(Module.params, command_config="")
     quorum._quorum(Module(), "--replication")
     assert calls[1][0] == ["/opt/kafka/bin/kafka-metadata-quorum.sh", "--bootstrap-controller", "c1:9093,c2:9093",

@@ -93,6 +93,17 @@ def test_one_cluster_id_on_every_node_and_the_roles_bind_their_listeners():
         assert {9092, 9094} <= listening(name) and 9093 not in listening(name)
 
 
+def test_the_modules_tools_start_from_one_class_data_sharing_archive_per_node():
+    """The collection's modules ran Kafka's tools on every node (quorum and replication checks): the first run
+    wrote the node's archive, the next ones mapped it (module_utils/kafka_tools.cds_plan), in a directory only
+    root may write."""
+    for name in CONTROLLERS + BROKERS:
+        code, out, err = in_container(name, ["stat", "-c", "%a %U", "/var/cache/kafka-stack/cds"])
+        assert code == 0 and out.split() == ["700", "root"], (name, out, err)
+        code, out, err = in_container(name, ["find", "/var/cache/kafka-stack/cds", "-name", "*.jsa", "-size", "+1M"])
+        assert code == 0 and len(out.split()) == 1, (name, out, err)
+
+
 def test_scram_user_produces_acks_all_and_a_group_commits_its_offsets():
     topic = prefix = f"kr-{uuid.uuid4().hex[:6]}"
     acked, read = produce_and_read(topic, 300, prefix)
