@@ -7,6 +7,8 @@
 # multi-node ones boot the -jre images and skip ~20 installs of the same runtime per `make test`.
 # An image is rebuilt only when this recipe changes (for a -jre image: or its base image): the hash is
 # stored in the image label `kafka-stack.recipe` and compared on every run.
+# Test bed only: python-bytecode-cache/ goes into the images' /usr/lib/python3/dist-packages, a cache of the code
+# Ansible's modules import from their AnsiballZ zip, compiled once instead of at every task (see its docstring).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,7 +17,8 @@ repo=${TESTBED_IMAGE_REPO:-kafka-stack-testbed/debian-systemd}
 # Packages a freshly installed Debian server has, plus what Ansible needs to manage it.
 include=systemd,systemd-sysv,dbus,python3,python3-apt,ca-certificates,iproute2,procps,gpg,sudo
 
-recipe_hash=$(cat "$0" | sha256sum | cut -c1-16)
+cache_files=("$here/python-bytecode-cache/ksa_bytecode_cache.py" "$here/python-bytecode-cache/ksa_bytecode_cache.pth")
+recipe_hash=$(cat "$0" "${cache_files[@]}" | sha256sum | cut -c1-16)
 
 build() {
   local suite=$1 image="$repo:$1" current root
@@ -42,6 +45,7 @@ build() {
   # An empty list directory with a fresh mtime looks "recently updated" to apt's cache_valid_time.
   touch -d @0 "$root/var/lib/apt/lists"
   : >"$root/etc/machine-id"
+  cp "${cache_files[@]}" "$root/usr/lib/python3/dist-packages/"
   tar -C "$root" -c . | docker import \
     --change 'CMD ["/lib/systemd/systemd"]' \
     --change 'ENV container=docker' \
@@ -62,7 +66,7 @@ build_jre() {
   local suite=$1 image="$repo:$1-jre" base="$repo:$1" package current recipe context
   package=$(jre_package "$suite")
   [[ -n "$package" ]] || { echo "no kafka__java_package for $suite in roles/kafka/vars" >&2; return 1; }
-  recipe=$( (cat "$0"; echo "$package"; docker image inspect -f '{{ .Id }}' "$base") | sha256sum | cut -c1-16)
+  recipe=$( (cat "$0" "${cache_files[@]}"; echo "$package"; docker image inspect -f '{{ .Id }}' "$base") | sha256sum | cut -c1-16)
   current=$(docker image inspect -f '{{ index .Config.Labels "kafka-stack.recipe" }}' "$image" 2>/dev/null || true)
   if [[ "$current" == "$recipe" ]]; then
     echo "base image $image is up to date (recipe $recipe)"
