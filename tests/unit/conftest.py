@@ -33,8 +33,8 @@ def plugin():
 
 @pytest.fixture(autouse=True)
 def tool_cds_dir(tmp_path, monkeypatch):
-    """The tools' class-data sharing archives (module_utils/kafka_tools.cds_plan) of modules run in-process go
-    to the test's directory, not the machine's /var/cache."""
+    """The tools' class-data sharing archives (module_utils/kafka_tools.cds_plan) of modules run in-process or by
+    run_module (which inherits the environment) go to the test's directory, not the machine's /var/cache."""
     monkeypatch.setenv("KAFKA_STACK_TOOLS_CDS_DIR", str(tmp_path / "cds"))
 
 
@@ -43,10 +43,7 @@ def run_module(name, workdir, args, env=None):
     collection importable, ``env`` added to the environment. Returns (the JSON result, the raw stdout)."""
     argfile = pathlib.Path(workdir) / "args.json"
     argfile.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    # The tools' class-data sharing archives (module_utils/kafka_tools.cds_plan) in the test's directory, not the
-    # machine's /var/cache.
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "collections")] + sys.path),
-               KAFKA_STACK_TOOLS_CDS_DIR=str(pathlib.Path(workdir) / "cds"), **(env or {}))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "collections")] + sys.path), **(env or {}))
     done = subprocess.run([sys.executable, str(ROOT / "plugins" / "modules" / f"{name}.py"), str(argfile)],
                           capture_output=True, text=True, env=env, timeout=60)
     return json.loads(done.stdout), done.stdout
