@@ -180,12 +180,22 @@ def test_rolling_restart_goes_controllers_first_the_active_one_last_then_brokers
 
 
 def test_kafka_ui_shows_the_cluster_online_with_its_topic():
+    # kafka-ui refreshes its view every update-metrics-rate (30 s): right after the rolling restart
+    # above, the view it serves may be one taken mid-roll, with a broker missing. Wait for a view
+    # that has all three brokers; a broker that never comes back fails here after 90 s.
+    seen = []
+
     def online():
         with urllib.request.urlopen(f"{UI}/api/clusters", timeout=10) as answer:
             clusters = json.load(answer)
-        return clusters if clusters and clusters[0]["status"] == "online" else None
+        seen[:] = clusters
+        ready = clusters and clusters[0]["status"] == "online" and clusters[0]["brokerCount"] == 3
+        return clusters if ready else None
 
-    clusters = wait_for(online, timeout=90, what="kafka-ui sees the cluster online")
+    try:
+        clusters = wait_for(online, timeout=90, what="kafka-ui sees the cluster online with 3 brokers")
+    except AssertionError as error:
+        raise AssertionError(f"{error}; kafka-ui's last answer: {seen}") from None
     assert clusters[0]["name"] == "kraft" and clusters[0]["brokerCount"] == 3
     with urllib.request.urlopen(f"{UI}/api/clusters/kraft/topics", timeout=10) as answer:
         names = [topic["name"] for topic in json.load(answer)["topics"]]
