@@ -353,35 +353,8 @@ def acl_plan(declared, current):
     return sorted(wanted - current), sorted(unwanted & current)
 
 
-# KRaft: kafka-metadata-quorum.sh describe --status / --replication, kafka-broker-api-versions.sh.
+# KRaft: kafka-metadata-quorum.sh describe --replication, kafka-broker-api-versions.sh.
 _API_VERSIONS_NODE = re.compile(r"^\S+ \(id: (-?\d+) rack: \S+(?: isFenced: (true|false))?\) -> \($")
-
-
-def parse_quorum_status(output):
-    """``describe --status``: ``{cluster_id, leader_id, leader_epoch, high_watermark, voters: [{id,
-    directory_id, endpoints}], observers: [...]}`` (voters and observers are JSON lists in Kafka 3.9+)."""
-    fields = {}
-    for line in output.splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key.strip() and not key.startswith(" "):
-            fields[key.strip()] = value.strip()
-
-    def nodes(text):
-        try:
-            parsed = json.loads(text or "[]")
-        except ValueError:  # 3.x before KIP-853 printed [1, 2, 3]
-            parsed = [{"id": int(item)} for item in re.findall(r"-?\d+", text or "")]
-        return [{"id": int(node.get("id")), "directory_id": node.get("directoryId", ""),
-                 "endpoints": node.get("endpoints", [])} if isinstance(node, dict) else {"id": int(node)}
-                for node in parsed]
-
-    def number(key):
-        value = fields.get(key, "")
-        return int(value) if value.lstrip("-").isdigit() else None
-
-    return {"cluster_id": fields.get("ClusterId", ""), "leader_id": number("LeaderId"),
-            "leader_epoch": number("LeaderEpoch"), "high_watermark": number("HighWatermark"),
-            "voters": nodes(fields.get("CurrentVoters")), "observers": nodes(fields.get("CurrentObservers"))}
 
 
 def parse_quorum_replication(output):
@@ -404,11 +377,14 @@ def parse_quorum_replication(output):
 
 
 def status_from_replication(replication):
-    """What ``describe --status`` says that ``--replication`` shows too: the leader (the row of status Leader) and
-    the voters (Leader and Follower rows), in parse_quorum_status's form, for quorum_problems."""
+    """What ``describe --status`` says that ``--replication`` shows too (both print one DescribeQuorum answer, as
+    Kafka's MetadataQuorumCommand does: the Leader row is the voter whose id is the leader's, Follower rows the
+    other voters, Observer rows the observers): the leader, the voters and the observers, as
+    {leader_id, voters: [{id}], observers: [{id}]}, for quorum_problems and the callers of kafka_quorum."""
     leaders = [row["node_id"] for row in replication if row["status"] == "Leader"]
     return {"leader_id": leaders[0] if leaders else None,
-            "voters": [{"id": row["node_id"]} for row in replication if row["status"] in ("Leader", "Follower")]}
+            "voters": [{"id": row["node_id"]} for row in replication if row["status"] in ("Leader", "Follower")],
+            "observers": [{"id": row["node_id"]} for row in replication if row["status"] == "Observer"]}
 
 
 def parse_api_versions_nodes(output):

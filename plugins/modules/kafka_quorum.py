@@ -7,9 +7,10 @@ short_description: Wait until a KRaft quorum has a leader, its voters are caught
 description:
   - Asks the controllers with Kafka's C(kafka-metadata-quorum.sh --bootstrap-controller describe --replication)
     until the quorum has a leader, every voter lags at most O(max_lag) records behind it, and node O(node_id) is a
-    voter (a controller) or an observer (a broker) that is caught up too; then once C(describe --status), which
-    must agree. One tool run a round, the rounds 2 s apart at first and at most 10 s apart later (each run is a
-    JVM start on the host).
+    voter (a controller) or an observer (a broker) that is caught up too. One tool run a round, the rounds 2 s
+    apart at first and at most 10 s apart later (each run is a JVM start on the host). The leader, the voters and
+    the observers are read from that table; C(describe --status) prints the same answer of the controllers
+    (one DescribeQuorum request) in another form, so it is not asked too.
   - With O(bootstrap_server), also until C(kafka-broker-api-versions.sh) lists broker O(node_id) unfenced. That
     tool gets O(client_config) with C(request.timeout.ms=30000) added (its client's default is 5 s), through a
     copy in the module's temporary directory.
@@ -48,7 +49,7 @@ author: kafka-stack-ansible
 
 RETURN = r"""
 status:
-  description: C(describe --status) parsed (cluster_id, leader_id, leader_epoch, high_watermark, voters, observers).
+  description: The quorum's leader_id, voters and observers (C([{id}])), from the last C(describe --replication).
   type: dict
   returned: always
 replication:
@@ -70,7 +71,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kafka_stack.core.plugins.module_utils.kafka_tools import (
     CONTROLLER_TOOL_ARGUMENT_SPEC, controller_tool_argv, login_refused, parse_api_versions_nodes,
-    parse_quorum_replication, parse_quorum_status, quorum_problems, status_from_replication, tool_error, tool_run)
+    parse_quorum_replication, quorum_problems, status_from_replication, tool_error, tool_run)
 
 # Seconds between two rounds: the first soon (a node that just started), then longer, at most MAX_DELAY.
 FIRST_DELAY = 2.0
@@ -144,16 +145,11 @@ def main():
         rc, out, said = _quorum(module, "--replication")
         if rc == 0:
             replication = parse_quorum_replication(out)
-            problems = problems_with(status_from_replication(replication))
+            status = status_from_replication(replication)
+            problems = problems_with(status)
             if not problems and registration_config:
                 asks += 1
                 problems = _registration(module, registration_config)
-            if not problems:  # the quorum looks right: --status, once, must say so too
-                asks += 1
-                rc, out, said = _quorum(module, "--status")
-                if rc == 0:
-                    status = parse_quorum_status(out)
-                    problems = problems_with(status)
         if rc != 0:
             problems = [f"kafka-metadata-quorum.sh failed: {said}"]
             if login_refused(said):

@@ -204,18 +204,24 @@ def test_preflight_of_a_dedicated_controller_ignores_broker_listeners_rules():
     assert preflight.check("c1", SEED_LISTENERS, props, [], [], metadata=metadata) == []
 
 
-def test_quorum_status_and_replication_parsed():
-    status = tools.parse_quorum_status(STATUS)
-    assert status["leader_id"] == 2 and [v["id"] for v in status["voters"]] == [1, 2, 3]
-    assert status["voters"][0]["directory_id"] == "joWSja2NTVSXFg5kUlaQaw"
-    assert [o["id"] for o in status["observers"]] == [4]
+def test_the_replication_table_says_what_describe_status_says():
+    # Both print one DescribeQuorum answer (Kafka's MetadataQuorumCommand): the modules ask --replication only.
     rows = tools.parse_quorum_replication(REPLICATION)
     assert [(r["node_id"], r["lag"], r["status"]) for r in rows] == [
         (2, 0, "Leader"), (1, 0, "Follower"), (3, 140, "Follower"), (4, 2, "Observer")]
+    assert rows[1]["directory_id"] == "joWSja2NTVSXFg5kUlaQaw"
+    fields = dict(line.split(":", 1) for line in STATUS.splitlines())
+    said = {"leader_id": int(fields["LeaderId"]),
+            "voters": [{"id": node["id"]} for node in json.loads(fields["CurrentVoters"])],
+            "observers": [{"id": node["id"]} for node in json.loads(fields["CurrentObservers"])]}
+    status = tools.status_from_replication(rows)
+    assert (status["leader_id"], sorted(v["id"] for v in status["voters"]), status["observers"]) == (
+        said["leader_id"], sorted(v["id"] for v in said["voters"]), said["observers"])
 
 
 def test_quorum_problems_name_the_lagging_voter_unless_tolerated():
-    status, rows = tools.parse_quorum_status(STATUS), tools.parse_quorum_replication(REPLICATION)
+    rows = tools.parse_quorum_replication(REPLICATION)
+    status = tools.status_from_replication(rows)
     assert tools.quorum_problems(status, rows, max_lag=10) == ["voter 3 is not caught up (lag 140)"]
     assert tools.quorum_problems(status, rows, max_lag=10, tolerate=3) == []
     assert tools.quorum_problems(status, rows, node_id=4, part="observer", max_lag=10, tolerate=3) == []
