@@ -18,8 +18,8 @@ MODE ?= host
 DEMO_INVENTORY := $(if $(filter container,$(MODE)),inventories/local-containers,inventories/local)
 
 # `make test` runs every step of testbed/suite.json with testbed/bin/run-suite: the venv and fixtures, lint,
-# the unit tests and every Molecule scenario, in LANES lanes side by side (default 2: the suite is CPU-bound on
-# 2 cores), and ends with a table of each step's wall time and CPU seconds and the line
+# the unit tests and every Molecule scenario, in LANES lanes side by side (default 3, the migration first in
+# the CPU: testbed/suite.json's critical step), and ends with a table of each step's wall time and CPU seconds and the line
 # `make test: N passed, N failed, N skipped`. `make test STEPS="kraft default"` runs only those steps.
 SCENARIOS := $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 STEPS ?=

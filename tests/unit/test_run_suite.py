@@ -76,3 +76,21 @@ def test_the_steps_find_the_venvs_tools_first(tmp_path):
     _, lines = run_suite(tmp_path, steps, env={"PATH": "/somewhere/else/bin:" + os.environ["PATH"]})
     (path,) = [line for line in lines if line.startswith("[path] PATH=")]
     assert path.split("=", 1)[1].split(":")[0] == str(ROOT / ".venv" / "bin")
+
+
+def test_the_critical_step_keeps_its_priority_and_the_others_yield(tmp_path):
+    # Each step prints its own nice value and its session's autogroup line (where the kernel has autogroups).
+    show = ["sh", "-c", "echo nice=$(cut -d' ' -f19 /proc/self/stat); cat /proc/self/autogroup 2>/dev/null || true"]
+    steps = {"long": {"command": show, "critical": True}, "beside": {"command": show}}
+    result, lines = run_suite(tmp_path, steps)
+    assert result.returncode == 0, lines[-20:]
+    nice = {name: int(re.search(rf"^\[{name}\] nice=(-?\d+)$", "\n".join(lines), re.M).group(1))
+            for name in steps}
+    assert nice["beside"] == nice["long"] + 5, nice
+    if os.path.exists("/proc/self/autogroup"):
+        groups = {name: re.search(rf"^\[{name}\] /autogroup-\d+ nice (-?\d+)$", "\n".join(lines), re.M).group(1)
+                  for name in steps}
+        assert groups == {"long": "0", "beside": "5"}, groups
+    # Run alone (nothing beside it), no step yields.
+    result, lines = run_suite(tmp_path, steps, "beside")
+    assert re.search(r"^\[beside\] nice=(-?\d+)$", "\n".join(lines), re.M).group(1) == str(nice["long"])
