@@ -248,15 +248,18 @@ def kcat(*args, stdin=None, timeout=90):
 
 
 def in_container(name, argv, stdin=None, environment=None, user=""):
-    """Run ``argv`` in container ``name`` (as ``user``, root when empty; ``stdin`` fed through a shell pipe);
-    (exit code, stdout, stderr)."""
-    import docker
-
-    container = docker.from_env().containers.get(name)
-    command = ["bash", "-c", f"printf %s {shlex.quote(stdin)} | {shlex.join(argv)}"] if stdin is not None else argv
-    result = container.exec_run(command, environment=environment or {}, demux=True, user=user)
-    out, err = result.output
-    return result.exit_code, (out or b"").decode(), (err or b"").decode()
+    """Run ``argv`` in container ``name`` (as ``user``, root when empty; ``stdin`` fed to it);
+    (exit code, stdout, stderr). With Docker's own CLI: the SDK's exec_run now and then returns no output at all
+    for a command that printed some (docker/docker-py#2042, #3332: output that arrives with the HTTP upgrade
+    is lost), which once failed a check of a file that was there. The environment goes by name (``-e NAME``, the
+    value from the CLI's own environment), never in the argv."""
+    environment = environment or {}
+    command = ["docker", "exec"] + (["-i"] if stdin is not None else []) + (["--user", user] if user else [])
+    for key in environment:
+        command += ["-e", key]
+    result = subprocess.run(command + [name] + list(argv), input=(stdin or "").encode() if stdin is not None else None,
+                            capture_output=True, env=dict(os.environ, **environment), check=False)
+    return result.returncode, result.stdout.decode(errors="replace"), result.stderr.decode(errors="replace")
 
 
 def install_kcat(name):
