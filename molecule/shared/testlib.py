@@ -227,14 +227,15 @@ def client_container(name, files=None, security=None):
 
     import kafka_client
 
-    container = put_files(name, "/opt/testclient", {"kafka": os.path.dirname(kafka_python.__file__),
+    put_files(name, "/opt/testclient", {"kafka": os.path.dirname(kafka_python.__file__),
                                                     "kafka_client.py": kafka_client.__file__, **(files or {})})
 
     def run(*args):
-        result = container.exec_run(["python3", "/opt/testclient/kafka_client.py", *args],
-                                    environment={"PYTHONPATH": "/opt/testclient",
-                                                 "KAFKA_CLIENT_SECURITY": json.dumps(security or {})})
-        return result.exit_code, result.output.decode()
+        """(exit code, its standard output; with its standard error too when it failed)."""
+        code, out, err = in_container(name, ["python3", "/opt/testclient/kafka_client.py", *args],
+                                      environment={"PYTHONPATH": "/opt/testclient",
+                                                   "KAFKA_CLIENT_SECURITY": json.dumps(security or {})})
+        return code, out if code == 0 else out + err
 
     return run
 
@@ -275,7 +276,9 @@ def kafka_tools_from(name, dest):
     import docker
 
     container = docker.from_env().containers.get(name)
-    release = container.exec_run(["readlink", "-f", "/opt/kafka"]).output.decode().strip()
+    code, out, err = in_container(name, ["readlink", "-f", "/opt/kafka"])
+    assert code == 0 and out.strip(), (name, out, err)
+    release = out.strip()
     stream, _ = container.get_archive(release)
     with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
         tar.extractall(dest, filter="tar")

@@ -19,8 +19,8 @@ import yaml
 from kazoo.client import KazooClient
 
 import kafka_client
-from testlib import (LOOPBACK, TOOL_ENV, client_container, external_to_internal, four_letter, internal_to_external,
-                     playbook, recap, wait_for)
+from testlib import (LOOPBACK, TOOL_ENV, client_container, external_to_internal, four_letter, in_container,
+                     internal_to_external, playbook, recap, wait_for)
 
 SCENARIO = "molecule/containers/converge.yml"
 NETWORK = "kafka-stack-local"
@@ -96,9 +96,9 @@ def meta_properties():
     """meta.properties in the broker's log dir (log.dirs as the container's environment sets it)."""
     env = env_of(KAFKA)
     log_dir = env.get("KAFKA_CFG_LOG_DIRS") or env.get("KAFKA_LOG_DIRS")
-    result = container(KAFKA).exec_run(["cat", f"{log_dir}/meta.properties"])
-    assert result.exit_code == 0, result.output.decode()
-    return dict(line.split("=", 1) for line in result.output.decode().splitlines() if "=" in line and line[0] != "#")
+    code, out, err = in_container(KAFKA, ["cat", f"{log_dir}/meta.properties"])
+    assert code == 0, err
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line and line[0] != "#")
 
 
 def named_volumes(name):
@@ -334,10 +334,10 @@ def kraft_converge(*extra):
 
 def quorum_status():
     """kafka-metadata-quorum.sh describe --status in the kafka container, as {field: value}."""
-    result = container(KAFKA).exec_run(["/opt/kafka/bin/kafka-metadata-quorum.sh", "--bootstrap-server", INTERNAL,
-                                        "describe", "--status"], environment=TOOL_ENV)
-    assert result.exit_code == 0, result.output.decode()[-2000:]
-    return dict(line.split(":", 1) for line in result.output.decode().splitlines() if ":" in line)
+    code, out, err = in_container(KAFKA, ["/opt/kafka/bin/kafka-metadata-quorum.sh", "--bootstrap-server", INTERNAL,
+                                          "describe", "--status"], environment=TOOL_ENV)
+    assert code == 0, (out + err)[-2000:]
+    return dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
 
 
 @pytest.fixture(scope="module")
