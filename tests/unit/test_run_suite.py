@@ -94,3 +94,20 @@ def test_the_critical_step_keeps_its_priority_and_the_others_yield(tmp_path):
     # Run alone (nothing beside it), no step yields.
     result, lines = run_suite(tmp_path, steps, "beside")
     assert re.search(r"^\[beside\] nice=(-?\d+)$", "\n".join(lines), re.M).group(1) == str(nice["long"])
+
+
+def test_a_stopped_run_starts_no_further_step(tmp_path):
+    steps = {"first": {"command": ["sh", "-c", "echo first started; sleep 30"], "cost": 2},
+             "second": {"command": ["sh", "-c", "echo second started"], "cost": 1}}
+    suite = tmp_path / "suite.json"
+    suite.write_text(json.dumps({"steps": steps, "scenario_step": {"command": ["true"]}, "scenarios": {}}))
+    environ = dict(os.environ, SUITE_FILE=str(suite), SUITE_CACHE=str(tmp_path / "cache"),
+                   KSA_MACHINE_CACHE=str(tmp_path / "machine"), LANES="1")
+    process = subprocess.Popen([sys.executable, str(ROOT / "testbed" / "bin" / "run-suite")], cwd=tmp_path,
+                               env=environ, stdout=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        if "first started" in line:
+            break
+    process.terminate()
+    rest = process.communicate(timeout=60)[0]
+    assert process.returncode != 0 and "second started" not in rest and "=== second: started" not in rest, rest
