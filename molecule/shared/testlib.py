@@ -228,7 +228,7 @@ def client_container(name, files=None, security=None):
     import kafka_client
 
     put_files(name, "/opt/testclient", {"kafka": os.path.dirname(kafka_python.__file__),
-                                                    "kafka_client.py": kafka_client.__file__, **(files or {})})
+                                        "kafka_client.py": kafka_client.__file__, **(files or {})})
 
     def run(*args):
         """(exit code, its standard output; with its standard error too when it failed)."""
@@ -258,7 +258,7 @@ def in_container(name, argv, stdin=None, environment=None, user=""):
     command = ["docker", "exec"] + (["-i"] if stdin is not None else []) + (["--user", user] if user else [])
     for key in environment:
         command += ["-e", key]
-    result = subprocess.run(command + [name] + list(argv), input=(stdin or "").encode() if stdin is not None else None,
+    result = subprocess.run(command + [name] + list(argv), input=None if stdin is None else stdin.encode(),
                             capture_output=True, env=dict(os.environ, **environment), check=False)
     return result.returncode, result.stdout.decode(errors="replace"), result.stderr.decode(errors="replace")
 
