@@ -13,6 +13,18 @@ STANDARD_AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
 _SCRAM_LINE = re.compile(r"^SCRAM credential configs for user-principal '(.*)' are (.*)$")
 
 
+def kafka_bootstrap_deferral(node_states, host, wanted):
+    """{deferrable, reason, running, wanted}: whether ``host`` (its kafka_broker_state among the registered loop
+    results ``node_states``) takes a changed controller.quorum.bootstrap.servers ``wanted`` at its next start;
+    ``running`` is the list its server.properties holds now."""
+    state = next((result for result in node_states or [] if result.get("item") == host), None)
+    if state is None:
+        return {"deferrable": False, "reason": "its state was not read", "running": "", "wanted": wanted}
+    deferrable, reason = kraft.bootstrap_deferral(state, wanted)
+    return {"deferrable": deferrable, "reason": reason, "running": state.get("bootstrap_servers", ""),
+            "wanted": wanted}
+
+
 def kafka_node_roles(host, controllers, brokers):
     """``process.roles`` of ``host`` from the controller and broker groups ('' when it is in neither)."""
     return kraft.node_roles(host, controllers or [], brokers or [])
@@ -194,6 +206,7 @@ class FilterModule:
     def filters(self):
         return {
             "kafka_node_roles": kafka_node_roles,
+            "kafka_bootstrap_deferral": kafka_bootstrap_deferral,
             "kafka_kraft_nodes": kafka_kraft_nodes,
             "kafka_controller_endpoint": kafka_controller_endpoint,
             "kafka_kraft_listeners": kafka_kraft_listeners,

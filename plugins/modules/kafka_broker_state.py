@@ -85,6 +85,18 @@ authorizer:
   description: C(authorizer.class.name) in server.properties.
   type: str
   returned: always
+bootstrap_servers:
+  description:
+    - C(controller.quorum.bootstrap.servers) in server.properties (KRaft, a dynamic quorum); empty otherwise.
+  type: str
+  returned: always
+config_changed_since_start:
+  description:
+    - Whether server.properties was written after the running process started (or within two seconds before,
+      the precision of the kernel's boot time), so that what the process runs with may differ from the file;
+      true when not known. False when the node does not run.
+  type: bool
+  returned: always
 """
 
 import os
@@ -162,6 +174,28 @@ def stored_identity(log_dirs):
     return "", ""
 
 
+def started_at(pid):
+    """When process ``pid`` started, in seconds since the epoch (its start time in /proc/<pid>/stat, counted
+    from the boot time in /proc/stat); None when unknown."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        with open("/proc/stat") as handle:
+            boot = next(int(line.split()[1]) for line in handle if line.startswith("btime "))
+        return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def changed_since(path, started):
+    """Whether ``path`` was modified after ``started`` (seconds since the epoch; the boot time has a precision of a
+    second, so within two seconds before counts too); true when either is unknown."""
+    try:
+        return started is None or os.stat(path).st_mtime > started - 2
+    except OSError:
+        return True
+
+
 def main():
     module = AnsibleModule(
         argument_spec={
@@ -174,7 +208,7 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    running = ""
+    running, pending = "", False
     rc, out, _ = module.run_command(["systemctl", "show", "--property", "MainPID", "--value", params["service"]])
     pid = out.strip() if rc == 0 else ""
     if pid.isdigit() and int(pid) > 0:
@@ -182,6 +216,7 @@ def main():
         if not running:  # root without CAP_SYS_PTRACE: the broker's own account may read them
             rc, out, _ = module.run_command(["runuser", "-u", params["user"], "--", "ls", "-l", f"/proc/{pid}/fd"])
             running = jar_version(listed_targets(out)) if rc == 0 else ""
+        pending = changed_since(params["config"], started_at(pid))
     installed = release_version(os.path.realpath(params["home_link"])) if os.path.islink(params["home_link"]) else ""
     config = properties(_read(params["config"]))
     protocol = config.get("inter.broker.protocol.version", "")
@@ -190,7 +225,9 @@ def main():
                      cluster_id=cluster_id, stored_id=stored_id, process_roles=config.get("process.roles", ""),
                      migration=config.get("zookeeper.metadata.migration.enable", "") == "true",
                      zookeeper=bool(config.get("zookeeper.connect")),
-                     authorizer=config.get("authorizer.class.name", ""))
+                     authorizer=config.get("authorizer.class.name", ""),
+                     bootstrap_servers=config.get("controller.quorum.bootstrap.servers", ""),
+                     config_changed_since_start=pending)
 
 
 if __name__ == "__main__":

@@ -24,13 +24,17 @@ options:
     elements: dict
     default: []
   files:
-    description: Files, C([{path, content, owner, group, mode}]); their directory must exist.
+    description:
+      - Files, C([{path, content, owner, group, mode, restart_exempt_keys}]); their directory must exist.
+      - C(restart_exempt_keys) names the keys of a Java properties file whose change alone the service takes at its
+        next start, without a restart now; a rewrite that changes only those keys is left out of RV(restart_paths).
     type: list
     elements: dict
     default: []
   secret_files:
     description:
-      - Files as O(files) whose content is a secret (passwords, keys) - never logged, diffed or returned.
+      - Files as O(files) (C(restart_exempt_keys) too) whose content is a secret (passwords, keys) - never logged,
+        diffed or returned.
       - Run them in a task of their own with C(no_log), so that the other files keep their diff.
     type: list
     elements: dict
@@ -53,6 +57,12 @@ EXAMPLES = r"""
 RETURN = r"""
 changed_paths:
   description: The paths created, repointed, rewritten or whose ownership or mode changed.
+  type: list
+  returned: always
+restart_paths:
+  description:
+    - The changed paths whose change needs the service restarted - every one of RV(changed_paths) but a properties
+      file whose rewrite changed only its C(restart_exempt_keys).
   type: list
   returned: always
 """
@@ -107,11 +117,37 @@ def _read(path):
         return None
 
 
+def properties(data):
+    """``key=value`` lines of a Java properties file, as Kafka's templates write them (comments and blank lines
+    skipped); None when ``data`` is None."""
+    if data is None:
+        return None
+    result = {}
+    for line in data.decode("utf-8", "replace").splitlines():
+        line = line.strip()
+        if line and line[0] not in "#!":
+            key, _, value = line.partition("=")
+            result[key.strip()] = value.strip()
+    return result
+
+
+def exempt_only(before, after, exempt):
+    """Whether the properties files ``before`` and ``after`` (bytes; None for a missing file) differ in keys of
+    ``exempt`` alone."""
+    old, new = properties(before), properties(after)
+    if not exempt or old is None or new is None:
+        return False
+    differing = {key for key in set(old) | set(new) if old.get(key) != new.get(key)}
+    return bool(differing) and differing <= set(exempt)
+
+
 def ensure_file(module, item, diffs, secret=False):
-    """Write the content when it differs (atomically); set owner, group and mode. Returns whether it changed."""
+    """Write the content when it differs (atomically); set owner, group and mode. Returns (whether it changed,
+    whether the change needs a restart)."""
     path = item["path"]
     wanted = item.get("content", "").encode("utf-8")
     current = _read(path)
+    deferred = exempt_only(current, wanted, item.get("restart_exempt_keys") or [])
     changed = current is None or hashlib.sha256(current).digest() != hashlib.sha256(wanted).digest()
     if changed and module._diff:
         if secret:
@@ -129,13 +165,15 @@ def ensure_file(module, item, diffs, secret=False):
             os.chmod(tmp, os.stat(path).st_mode & 0o7777)
         module.atomic_move(tmp, path)
     if module.check_mode and current is None:
-        return True
-    return module.set_fs_attributes_if_different(_attributes(item), changed)
+        return True, True
+    attributes_changed = module.set_fs_attributes_if_different(_attributes(item), False)
+    return changed or attributes_changed, attributes_changed or (changed and not deferred)
 
 
 def main():
     path = {"type": "str", "required": True}
     attributes = {"owner": {"type": "str"}, "group": {"type": "str"}, "mode": {"type": "raw"}}
+    exempt = {"type": "list", "elements": "str", "default": []}
     module = AnsibleModule(
         argument_spec={
             "directories": {"type": "list", "elements": "dict", "default": [],
@@ -143,25 +181,29 @@ def main():
             "links": {"type": "list", "elements": "dict", "default": [],
                       "options": {"path": path, "src": {"type": "str", "required": True}}},
             "files": {"type": "list", "elements": "dict", "default": [],
-                      "options": dict(attributes, path=path, content={"type": "str", "default": ""})},
+                      "options": dict(attributes, path=path, content={"type": "str", "default": ""},
+                                      restart_exempt_keys=exempt)},
             "secret_files": {"type": "list", "elements": "dict", "default": [],
-                             "options": dict(attributes, path=path,
+                             "options": dict(attributes, path=path, restart_exempt_keys=exempt,
                                              content={"type": "str", "default": "", "no_log": True})}},
         supports_check_mode=True)
-    changed_paths, diffs = [], []
+    changed_paths, restart_paths, diffs = [], [], []
     for item in module.params["directories"]:
         if ensure_directory(module, item):
             changed_paths.append(item["path"])
+            restart_paths.append(item["path"])
     for item in module.params["links"]:
         if ensure_link(module, item):
             changed_paths.append(item["path"])
-    for item in module.params["files"]:
-        if ensure_file(module, item, diffs):
+            restart_paths.append(item["path"])
+    for item, secret in ([(item, False) for item in module.params["files"]]
+                         + [(item, True) for item in module.params["secret_files"]]):
+        changed, restart = ensure_file(module, item, diffs, secret=secret)
+        if changed:
             changed_paths.append(item["path"])
-    for item in module.params["secret_files"]:
-        if ensure_file(module, item, diffs, secret=True):
-            changed_paths.append(item["path"])
-    result = {"changed": bool(changed_paths), "changed_paths": changed_paths}
+        if restart:
+            restart_paths.append(item["path"])
+    result = {"changed": bool(changed_paths), "changed_paths": changed_paths, "restart_paths": restart_paths}
     if module._diff:
         result["diff"] = diffs
     module.exit_json(**result)

@@ -81,6 +81,40 @@ def quorum_bootstrap_servers(controllers):
     return ",".join(controller_endpoint(controller) for controller in controllers)
 
 
+def _endpoints(value):
+    """The endpoints of a comma-separated ``controller.quorum.bootstrap.servers`` (or a list of them)."""
+    items = value.split(",") if isinstance(value, str) else list(value or [])
+    return {item.strip() for item in items if item and item.strip()}
+
+
+def bootstrap_deferral(state, wanted):
+    """Whether a running KRaft node may take a new ``controller.quorum.bootstrap.servers`` (``wanted``) at its next
+    start instead of a restart now, as (deferrable, why). ``state`` is the node's kafka_broker_state result.
+
+    Kafka reads the list once, at start: the node asks any endpoint on it which controller leads the quorum
+    when it does not know (KafkaRaftClient sends an observer's Fetch to "any bootstrap server"); a voter learns
+    the other voters from the metadata log. So a node that keeps running on the list it started with finds the
+    leader as long as one controller of that list answers. Deferred only when that stays true whenever the quorum
+    itself can work: the list only grows (no controller the node knows was taken away), and the node knows so
+    many of the wanted controllers that those it does not know can never form a majority without one it knows.
+    Never when the file already differs from what the process started with (an earlier deferral: what it runs
+    is not known), or the node does not run (it starts with the new list anyway)."""
+    if not state.get("running_version"):
+        return False, "the node does not run"
+    if state.get("config_changed_since_start", True):
+        return False, "server.properties changed after the node started: the list it runs with is not known"
+    running, wanted = _endpoints(state.get("bootstrap_servers", "")), _endpoints(wanted)
+    if not running:
+        return False, "the node runs without controller.quorum.bootstrap.servers"
+    if not running <= wanted:
+        return False, "controllers it knows were taken off the list: " + ", ".join(sorted(running - wanted))
+    if len(running) < (len(wanted) + 1) // 2:
+        return False, (f"it knows {len(running)} of the {len(wanted)} controllers: the others could hold a majority "
+                       "without one it can ask")
+    return True, (f"it knows {len(running)} of the {len(wanted)} controllers, enough to find the quorum's leader; it "
+                  "reads the new list at its next start")
+
+
 def initial_controllers(controllers, cluster_id):
     """``--initial-controllers`` of the first format: ``id@host:port:directory-id`` for every controller."""
     return ",".join(f"{controller['node_id']}@{controller_endpoint(controller)}:"

@@ -580,3 +580,51 @@ def test_the_quorum_module_asks_the_controllers_with_their_client_properties():
     quorum._quorum(Module(), "--replication")
     assert calls[1][0] == ["/opt/kafka/bin/kafka-metadata-quorum.sh", "--bootstrap-controller", "c1:9093,c2:9093",
                            "describe", "--replication"]
+
+
+RUNNING = {"running_version": "4.4.0", "config_changed_since_start": False,
+           "bootstrap_servers": "c1:9093,c2:9093,c3:9093"}
+
+
+@pytest.mark.parametrize("state, wanted, deferrable, words", [
+    (RUNNING, "c1:9093,c2:9093,c3:9093,c4:9093", True, "knows 3 of the 4 controllers"),
+    (RUNNING, "c1:9093,c2:9093,c3:9093,c4:9093,c5:9093", True, "knows 3 of the 5"),
+    # 3 of 7: the 4 it does not know hold a majority without any it knows
+    (RUNNING, ",".join(f"c{i}:9093" for i in range(1, 8)), False, "the others could hold a majority"),
+    (dict(RUNNING, bootstrap_servers="c1:9093"), "c1:9093,c2:9093,c3:9093", False, "knows 1 of the 3"),
+    (dict(RUNNING, bootstrap_servers="c1:9093"), "c1:9093,c2:9093", True, "knows 1 of the 2"),
+    (RUNNING, "c1:9093,c2:9093,c4:9093", False, "taken off the list: c3:9093"),
+    (dict(RUNNING, config_changed_since_start=True), "c1:9093,c2:9093,c3:9093,c4:9093", False, "not known"),
+    ({k: v for k, v in RUNNING.items() if k != "config_changed_since_start"}, "c1:9093,c2:9093,c3:9093,c4:9093",
+     False, "not known"),
+    (dict(RUNNING, running_version=""), "c1:9093,c2:9093,c3:9093,c4:9093", False, "does not run"),
+    (dict(RUNNING, bootstrap_servers=""), "c1:9093,c2:9093,c3:9093,c4:9093", False, "runs without"),
+])
+def test_a_running_node_takes_added_controllers_at_its_next_start_only_when_it_still_finds_the_leader(
+        state, wanted, deferrable, words):
+    """Kafka's observers ask any endpoint of the controller.quorum.bootstrap.servers they started with for the
+    leader: deferring the new list is safe only while the controllers a node knows cannot all be gone with the
+    quorum still working."""
+    found, reason = kraft.bootstrap_deferral(state, wanted)
+    assert found is deferrable and words in reason, reason
+
+
+def test_the_deferral_filter_reads_the_hosts_own_state():
+    states = [dict(RUNNING, item="c1"), dict(RUNNING, item="b1", config_changed_since_start=True)]
+    wanted = "c1:9093,c2:9093,c3:9093,c4:9093"
+    assert filters.kafka_bootstrap_deferral(states, "c1", wanted)["deferrable"] is True
+    assert filters.kafka_bootstrap_deferral(states, "b1", wanted)["deferrable"] is False
+    missing = filters.kafka_bootstrap_deferral(states, "c9", wanted)
+    assert missing["deferrable"] is False and "not read" in missing["reason"]
+
+
+def test_the_broker_state_tells_a_config_written_after_the_process_started(tmp_path):
+    config = tmp_path / "server.properties"
+    config.write_text("controller.quorum.bootstrap.servers=c1:9093\n")
+    started = broker_state.started_at(os.getpid())
+    assert started is not None and abs(started - os.stat(f"/proc/{os.getpid()}").st_mtime) < 600
+    assert broker_state.changed_since(str(config), started) is True  # written after this process started
+    assert broker_state.changed_since(str(config), config.stat().st_mtime + 60) is False
+    assert broker_state.changed_since(str(config), None) is True
+    assert broker_state.changed_since(str(tmp_path / "missing"), started) is True
+    assert broker_state.started_at(2 ** 30) is None

@@ -88,3 +88,38 @@ def test_refuses_to_replace_a_file_with_a_directory(tmp_path, layout):
     result, _ = run(tmp_path, **layout)
     assert result["failed"] and "is not a directory" in result["msg"]
     assert (tmp_path / "srv" / "etc").read_text() == "not a directory"
+
+
+def test_a_rewrite_of_exempt_keys_alone_needs_no_restart(tmp_path, layout):
+    """restart_exempt_keys: a properties file whose rewrite changes only those keys is written (changed_paths)
+    but left out of restart_paths; any other key, a new file or a mode change still needs the restart."""
+    path = layout["files"][0]["path"]
+    layout["files"][0].update(content="a=1\nboot=c1:9093\n", restart_exempt_keys=["boot"])
+    first, _ = run(tmp_path, **layout)
+    assert path in first["restart_paths"]  # a new file
+    layout["files"][0]["content"] = "a=1\nboot=c1:9093,c2:9093\n"
+    exempt, _ = run(tmp_path, **layout)
+    assert exempt["changed"] and exempt["changed_paths"] == [path] and exempt["restart_paths"] == []
+    assert open(path).read() == "a=1\nboot=c1:9093,c2:9093\n"
+    layout["files"][0]["content"] = "a=2\nboot=c1:9093,c2:9093,c3:9093\n"
+    both, _ = run(tmp_path, **layout)
+    assert both["restart_paths"] == [path]
+    layout["files"][0].update(mode="0600", content="a=2\nboot=c1:9093\n")
+    moded, _ = run(tmp_path, **layout)
+    assert moded["restart_paths"] == [path]
+    layout["files"][0].pop("restart_exempt_keys")
+    layout["files"][0]["content"] = "a=2\nboot=c1:9093,c4:9093\n"
+    plain, _ = run(tmp_path, **layout)
+    assert plain["restart_paths"] == [path]
+
+
+def test_exempt_keys_of_a_secret_file_show_nothing(tmp_path, layout):
+    secret = dict(layout["files"].pop(), content="password=s3cret-v1\nboot=c1:9093\n", restart_exempt_keys=["boot"])
+    run(tmp_path, secret_files=[secret], **layout)
+    secret["content"] = "password=s3cret-v1\nboot=c1:9093,c2:9093\n"
+    result, _ = run(tmp_path, diff=True, secret_files=[secret], **layout)
+    assert result["changed_paths"] == [secret["path"]] and result["restart_paths"] == []
+    assert "s3cret" not in repr(result)
+    secret["content"] = "password=s3cret-v2\nboot=c1:9093,c2:9093\n"
+    rotated, _ = run(tmp_path, secret_files=[secret], **layout)
+    assert rotated["restart_paths"] == [secret["path"]] and "s3cret" not in repr(rotated)
