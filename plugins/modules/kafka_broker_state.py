@@ -104,6 +104,8 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kafka_stack.core.plugins.module_utils.properties import parse_properties
+
 _RELEASE = re.compile(r"^kafka_\d+\.\d+-(\d+\.\d+\.\d+[\w.-]*)$")
 _BROKER_JAR = re.compile(r"/kafka_\d+\.\d+-(\d+\.\d+\.\d+(?:-[A-Za-z0-9]+)?)\.jar$")
 _NOT_BROKER = ("-test", "-sources", "-javadoc", "-scaladoc")
@@ -122,18 +124,6 @@ def jar_version(paths):
         if match and not match.group(1).endswith(_NOT_BROKER):
             return match.group(1)
     return ""
-
-
-def properties(text):
-    """``key=value`` lines of a Java properties file (comments and blank lines skipped)."""
-    result = {}
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line[0] in "#!":
-            continue
-        key, _, value = line.partition("=")
-        result[key.strip()] = value.strip()
-    return result
 
 
 def _read(path):
@@ -168,7 +158,7 @@ def open_files(pid):
 def stored_identity(log_dirs):
     """(cluster.id, the node's id) of the first log dir holding a meta.properties with a cluster id."""
     for log_dir in log_dirs or []:
-        meta = properties(_read(os.path.join(log_dir, "meta.properties")))
+        meta = parse_properties(_read(os.path.join(log_dir, "meta.properties")))
         if meta.get("cluster.id"):
             return meta["cluster.id"], meta.get("node.id") or meta.get("broker.id") or ""
     return "", ""
@@ -218,7 +208,7 @@ def main():
             running = jar_version(listed_targets(out)) if rc == 0 else ""
         pending = changed_since(params["config"], started_at(pid))
     installed = release_version(os.path.realpath(params["home_link"])) if os.path.islink(params["home_link"]) else ""
-    config = properties(_read(params["config"]))
+    config = parse_properties(_read(params["config"]))
     protocol = config.get("inter.broker.protocol.version", "")
     cluster_id, stored_id = stored_identity(params["log_dirs"])
     module.exit_json(changed=False, running_version=running, installed_version=installed, protocol=protocol,

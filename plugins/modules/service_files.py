@@ -73,6 +73,8 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kafka_stack.core.plugins.module_utils.properties import parse_properties
+
 
 def _attributes(item):
     return {"path": item["path"], "owner": item.get("owner"), "group": item.get("group"),
@@ -117,26 +119,10 @@ def _read(path):
         return None
 
 
-def properties(data):
-    """``key=value`` lines of a Java properties file, as Kafka's templates write them (comments and blank lines
-    skipped); None when ``data`` is None."""
-    if data is None:
-        return None
-    result = {}
-    for line in data.decode("utf-8", "replace").splitlines():
-        line = line.strip()
-        if line and line[0] not in "#!":
-            key, _, value = line.partition("=")
-            result[key.strip()] = value.strip()
-    return result
-
-
 def exempt_only(before, after, exempt):
-    """Whether the properties files ``before`` and ``after`` (bytes; None for a missing file) differ in keys of
-    ``exempt`` alone."""
-    old, new = properties(before), properties(after)
-    if not exempt or old is None or new is None:
-        return False
+    """Whether the properties files ``before`` and ``after`` (bytes) differ in keys of ``exempt`` alone."""
+    old = parse_properties(before.decode("utf-8", "replace"))
+    new = parse_properties(after.decode("utf-8", "replace"))
     differing = {key for key in set(old) | set(new) if old.get(key) != new.get(key)}
     return bool(differing) and differing <= set(exempt)
 
@@ -147,8 +133,9 @@ def ensure_file(module, item, diffs, secret=False):
     path = item["path"]
     wanted = item.get("content", "").encode("utf-8")
     current = _read(path)
-    deferred = exempt_only(current, wanted, item.get("restart_exempt_keys") or [])
     changed = current is None or hashlib.sha256(current).digest() != hashlib.sha256(wanted).digest()
+    exempt = item.get("restart_exempt_keys") or []
+    deferred = changed and current is not None and bool(exempt) and exempt_only(current, wanted, exempt)
     if changed and module._diff:
         if secret:
             diffs.append({"before_header": path, "after_header": path,

@@ -82,9 +82,8 @@ def quorum_bootstrap_servers(controllers):
 
 
 def _endpoints(value):
-    """The endpoints of a comma-separated ``controller.quorum.bootstrap.servers`` (or a list of them)."""
-    items = value.split(",") if isinstance(value, str) else list(value or [])
-    return {item.strip() for item in items if item and item.strip()}
+    """The endpoints of a comma-separated ``controller.quorum.bootstrap.servers``."""
+    return {item.strip() for item in (value or "").split(",") if item.strip()}
 
 
 def bootstrap_deferral(state, wanted):

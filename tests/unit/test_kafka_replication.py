@@ -75,8 +75,10 @@ def test_release_and_jar_versions():
 
 
 def test_properties_reader_skips_comments():
+    """The reader kafka_broker_state and service_files share (module_utils/properties.py)."""
     text = "# inter.broker.protocol.version=3.7\nbroker.id=1\n\ninter.broker.protocol.version=3.8\n"
-    assert state.properties(text) == {"broker.id": "1", "inter.broker.protocol.version": "3.8"}
+    assert load_plugin("module_utils", "properties").parse_properties(text) == {
+        "broker.id": "1", "inter.broker.protocol.version": "3.8"}
 
 
 def states(**brokers):
