@@ -4,3 +4,7 @@ import pathlib
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+import testlib  # noqa: E402  (after the path above)
+
+testlib.install_nsenter_backend()
