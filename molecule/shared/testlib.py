@@ -1,6 +1,7 @@
 """Helpers for the verify tests: talk to the test bed's services only through 127.0.0.1."""
 
 import contextlib
+import functools
 import importlib.util
 import io
 import json
@@ -32,6 +33,7 @@ def runner():
 NSENTER_CONNECTION = "ksa_nsenter"
 
 
+@functools.cache
 def _nsenter():
     """The test bed's connection plugin as a module (resolve() and command() are shared with the tests)."""
     path = os.path.join(os.path.dirname(__file__), "..", "..", "testbed", "ansible_plugins", "connection",
@@ -42,13 +44,18 @@ def _nsenter():
     return module
 
 
-def nsenter_run(name, argv, stdin=None, environment=None):
-    """``argv`` run as root in container ``name`` through its namespaces; the CompletedProcess (bytes).
-    ``environment`` is added to the container's own, never put in the argv."""
+def nsenter_run(name, argv, stdin=None, environment=None, user=""):
+    """``argv`` run in container ``name`` through its namespaces, as ``user`` (as docker exec -u; the container's
+    own user when empty); the CompletedProcess (bytes). ``environment`` is added to the container's own, never
+    put in the argv."""
     transport = _nsenter()
     target = transport.resolve(name)
+    if user:
+        uid, gid, home = transport._account(target["pid"], user)
+        target = dict(target, uid=uid, gid=gid, env=dict(target["env"], HOME=home))
     return subprocess.run(transport.command(target, list(argv)), input=stdin, capture_output=True,
-                          env=dict(target["env"], **(environment or {})), check=False)
+                          env=dict(target["env"], **(environment or {})), preexec_fn=transport.join_cgroups(target),
+                          check=False)
 
 
 class NsenterBackend(testinfra.backend.base.BaseBackend):
@@ -319,18 +326,13 @@ def kcat(*args, stdin=None, timeout=90):
 
 
 def in_container(name, argv, stdin=None, environment=None, user=""):
-    """Run ``argv`` in container ``name`` (as ``user``, root when empty, through util-linux's runuser; ``stdin``
-    fed to it); (exit code, stdout, stderr). Through the container's namespaces (nsenter_run), as Ansible's runs:
-    not the SDK's exec_run, which now and then returns no output at all for a command that printed some
-    (docker/docker-py#2042, #3332), nor docker exec (some 80 ms of CPU each). The environment goes to the
-    process's environment, never in the argv."""
-    environment = environment or {}
-    argv = list(argv)
-    if user and user != "root":
-        argv = ["runuser", "-u", user, "--", *argv]
-        if environment:  # runuser starts the command with a clean environment unless told to keep it
-            argv = ["runuser", "-p", "-u", user, "--", *argv[4:]]
-    result = nsenter_run(name, argv, stdin=None if stdin is None else stdin.encode(), environment=environment)
+    """Run ``argv`` in container ``name`` (as ``user``, as docker exec -u: the container's own user when empty;
+    ``stdin`` fed to it); (exit code, stdout, stderr). Through the container's namespaces (nsenter_run), as
+    Ansible's runs: not the SDK's exec_run, which now and then returns no output at all for a command that
+    printed some (docker/docker-py#2042, #3332), nor docker exec (some 80 ms of CPU each). The environment goes
+    to the process's environment, never in the argv."""
+    result = nsenter_run(name, argv, stdin=None if stdin is None else stdin.encode(), environment=environment,
+                         user=user)
     return result.returncode, result.stdout.decode(errors="replace"), result.stderr.decode(errors="replace")
 
 

@@ -12,14 +12,15 @@ description:
     such a server with C(docker exec) (community.docker.docker); measured on the test bed's 2-core machine, one
     C(docker exec) costs some 80 ms of CPU (the Docker CLI, dockerd, containerd and runc), a third of a module's
     whole cost in the container, on every task of every host.
-  - This connection runs the same command in the same container by entering its namespaces (mount, UTS, IPC,
-    network, PID) with util-linux's C(nsenter), as root on the Docker host, for some 3 ms. What the module sees
-    is the container's file system, hostname, network and process tree, as over C(docker exec); the differences
-    are those of a real server's root, not a container's (every capability, the host's resource limits), and the
-    processes started are not in the container's cgroup (their CPU counts as the controller's).
+  - This connection runs the same command in the same container for some 3 ms, with util-linux's C(nsenter) as
+    root on the Docker host. As C(runc exec) under C(docker exec), the process joins the container's cgroups
+    and enters its namespaces (mount, UTS, IPC, network, PID, cgroup), with the root and working directory of
+    its init, the image's environment and the container's user (Config.Env, Config.User; never the
+    controller's environment). What differs is a real server's root instead of a container's (every
+    capability, no seccomp filter, the host's resource limits).
   - The container's init PID comes from C(docker inspect) once per container and is cached on this machine,
     checked against the container id in the PID's cgroup before each use (a recreated container is looked up
-    again). Root on the Docker host only, and only containers with systemd (or any init) as PID 1.
+    again). Needs root on the Docker host.
 options:
   remote_addr:
     description: The name of the container.
@@ -29,7 +30,7 @@ options:
       - name: ansible_host
       - name: ansible_docker_host
   remote_user:
-    description: The user inside the container; root only (the test bed connects as root).
+    description: The user inside the container (as docker exec -u); the container's own user when unset.
     vars:
       - name: ansible_user
       - name: ansible_docker_user
@@ -47,26 +48,99 @@ from ansible.utils.display import Display
 
 display = Display()
 
-NAMESPACES = ("--mount", "--uts", "--ipc", "--net", "--pid", "--root", "--wd")  # root and cwd: the init's
+# and the init's root and working directory (Docker starts the init in Config.WorkingDir, or /, where docker exec
+# starts its commands; nsenter resolves a --wd=<dir> before it changes root, so the init's is taken)
+NAMESPACES = ("--mount", "--uts", "--ipc", "--net", "--pid", "--cgroup", "--root", "--wd")
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 CACHE = os.path.join(tempfile.gettempdir(), f"ksa-nsenter-{os.getuid()}")
 BUFSIZE = 65536
 
 
+def _account(pid, user):
+    """(uid, gid, home) of Docker's ``user`` setting ("name", "uid", "name:group", "uid:gid") in the container of
+    init ``pid``, from its /etc/passwd and /etc/group, as docker exec resolves it; (0, 0, "/root") for root."""
+    name, _, group = (user or "root").partition(":")
+
+    def table(path):
+        try:
+            with open(f"/proc/{pid}/root/etc/{path}") as handle:
+                return [line.rstrip("\n").split(":") for line in handle if line.count(":") >= 3]
+        except OSError:
+            return []
+
+    passwd = table("passwd")
+    entry = next((row for row in passwd if name in (row[0], row[2])), None)
+    if entry is None and not name.isdigit():
+        raise AnsibleConnectionFailure(f"user {name} of the container is not in its /etc/passwd")
+    uid = int(entry[2]) if entry else int(name)
+    gid = int(entry[3]) if entry else 0  # as runc: a uid not in passwd gets gid 0
+    if group:
+        found = next((row for row in table("group") if group in (row[0], row[2])), None)
+        if found is None and not group.isdigit():
+            raise AnsibleConnectionFailure(f"group {group} of the container is not in its /etc/group")
+        gid = int(found[2]) if found else int(group)
+    return uid, gid, (entry[5] if entry and len(entry) > 5 and entry[5] else "/")
+
+
 def _inspect(name):
-    """(init PID, container id, the environment `docker exec` gives a root process) of container ``name``."""
+    """The target of container ``name``: its init's PID, the container id, and the environment and user `docker
+    exec` gives a process in it (the image's Env, HOSTNAME, HOME; Config.User)."""
     result = subprocess.run(["docker", "inspect", "--type", "container", "--format",
-                             "{{json .State}} {{json .Id}} {{json .Config.Env}} {{json .Config.Hostname}}", name],
+                             "{{json .State}}\t{{json .Id}}\t{{json .Config}}", name],
                             capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise AnsibleConnectionFailure(f"container {name}: docker inspect failed: {result.stderr.strip()}")
-    state, cid, env, hostname = (json.loads(part) for part in result.stdout.split(" ", 3))
+    state, cid, config = (json.loads(part) for part in result.stdout.split("\t", 2))
     if not state.get("Running") or not state.get("Pid"):
         raise AnsibleConnectionFailure(f"container {name} is not running")
-    environment = dict(item.split("=", 1) for item in env or [] if "=" in item)
+    uid, gid, home = _account(state["Pid"], config.get("User"))
+    environment = dict(item.split("=", 1) for item in config.get("Env") or [] if "=" in item)
     environment.setdefault("PATH", DEFAULT_PATH)
-    environment.update(HOSTNAME=hostname, HOME="/root")
-    return {"pid": state["Pid"], "id": cid, "env": environment, "started": _started(state["Pid"])}
+    environment.update(HOSTNAME=config.get("Hostname") or "", HOME=home)
+    return {"pid": state["Pid"], "id": cid, "env": environment, "uid": uid, "gid": gid,
+            "cgroups": _cgroup_files(state["Pid"], cid), "started": _started(state["Pid"])}
+
+
+def _cgroup_files(pid, cid):
+    """The cgroup.procs files of container ``cid``'s own cgroup in each hierarchy of this machine (from its init
+    ``pid``'s cgroups, cut after the id: systemd as init moves itself into init.scope below it)."""
+    files = []
+    try:
+        with open(f"/proc/{pid}/cgroup") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return files
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if cid not in path:
+            continue
+        path = path[:path.index(cid) + len(cid)]
+        mounts = (["/sys/fs/cgroup/unified", "/sys/fs/cgroup"] if not controllers
+                  else [f"/sys/fs/cgroup/{controllers.replace('name=', '')}"])
+        for mount in mounts:
+            candidate = f"{mount}{path}/cgroup.procs"
+            if os.path.exists(candidate):
+                files.append(candidate)
+                break
+    return files
+
+
+def join_cgroups(target):
+    """A preexec_fn that moves the new process into the container's cgroups, as runc exec does: its CPU then
+    counts as the container's, and tools that read their cgroup (the JVM's container support) find it inside
+    the container's cgroup namespace. A hierarchy that refuses (a cgroup v2 inner node) is left as it is."""
+    files = list(target.get("cgroups") or [])
+
+    def enter():
+        os.umask(0o022)
+        for path in files:
+            try:
+                with open(path, "w") as handle:
+                    handle.write(str(os.getpid()))
+            except OSError:
+                pass
+
+    return enter
 
 
 def _started(pid):
@@ -108,8 +182,10 @@ def resolve(name):
 
 
 def command(target, argv):
-    """The argv that runs ``argv`` (resolved inside the container) in the container's namespaces."""
-    return ["nsenter", f"--target={target['pid']}", *NAMESPACES, "--", *argv]
+    """The argv that runs ``argv`` (resolved inside the container) in the container's namespaces, as its user
+    (Docker's Config.User; root when it has none)."""
+    user = [f"--setuid={target['uid']}", f"--setgid={target['gid']}"] if target.get("uid") else []
+    return ["nsenter", f"--target={target['pid']}", *NAMESPACES, *user, "--", *argv]
 
 
 class Connection(ConnectionBase):
@@ -124,10 +200,12 @@ class Connection(ConnectionBase):
 
     def _connect(self):
         if not self._connected:
+            target = resolve(self.get_option("remote_addr"))
             user = self.get_option("remote_user")
-            if user not in (None, "", "root"):
-                raise AnsibleConnectionFailure(f"ksa_nsenter connects as root only, not as {user}")
-            self._target = resolve(self.get_option("remote_addr"))
+            if user:  # as docker exec -u: that user of the container, else the container's own (Config.User)
+                uid, gid, home = _account(target["pid"], user)
+                target = dict(target, uid=uid, gid=gid, env=dict(target["env"], HOME=home))
+            self._target = target
             display.vvv(f"ESTABLISH NSENTER CONNECTION TO PID {self._target['pid']}",
                         host=self.get_option("remote_addr"))
             self._connected = True
@@ -139,7 +217,7 @@ class Connection(ConnectionBase):
         display.vvv(f"EXEC {local}", host=self.get_option("remote_addr"))
         return subprocess.Popen([to_bytes(arg, errors="surrogate_or_strict") for arg in local], stdin=stdin,
                                 stdout=stdout, stderr=subprocess.PIPE, env=self._target["env"],
-                                preexec_fn=lambda: os.umask(0o022))
+                                preexec_fn=join_cgroups(self._target))
 
     def exec_command(self, cmd, in_data=None, sudoable=True):
         super().exec_command(cmd, in_data=in_data, sudoable=sudoable)
