@@ -49,10 +49,7 @@ def nsenter_run(name, argv, stdin=None, environment=None, user=""):
     own user when empty); the CompletedProcess (bytes). ``environment`` is added to the container's own, never
     put in the argv."""
     transport = _nsenter()
-    target = transport.resolve(name)
-    if user:
-        uid, gid, home = transport._account(target["pid"], user)
-        target = dict(target, uid=uid, gid=gid, env=dict(target["env"], HOME=home))
+    target = transport.as_user(transport.resolve(name), user)
     return subprocess.run(transport.command(target, list(argv)), input=stdin, capture_output=True,
                           env=dict(target["env"], **(environment or {})), preexec_fn=transport.join_cgroups(target),
                           check=False)

@@ -131,3 +131,9 @@ def test_the_containers_cgroups_are_found_in_every_hierarchy_of_its_init(nsenter
     files = nsenter._cgroup_files(os.getpid(), word)
     assert files and all(path.endswith("/cgroup.procs") and word in path and os.path.exists(path) for path in files)
     assert nsenter._cgroup_files(os.getpid(), "0123456789abcdef-not-here") == []
+
+
+def test_a_user_given_replaces_the_containers_own_as_docker_exec_u_does(nsenter):
+    target = {"pid": os.getpid(), "uid": 1001, "gid": 997, "env": {"HOME": "/nonexistent", "PATH": "/bin"}}
+    assert nsenter.as_user(target, "") is target
+    assert nsenter.as_user(target, "root") == dict(target, uid=0, gid=0, env={"HOME": "/root", "PATH": "/bin"})

@@ -82,6 +82,15 @@ def _account(pid, user):
     return uid, gid, (entry[5] if entry and len(entry) > 5 and entry[5] else "/")
 
 
+def as_user(target, user):
+    """``target`` as ``user`` of its container would run, as docker exec -u does (the container's own user, from
+    Config.User, when ``user`` is empty)."""
+    if not user:
+        return target
+    uid, gid, home = _account(target["pid"], user)
+    return dict(target, uid=uid, gid=gid, env=dict(target["env"], HOME=home))
+
+
 def _inspect(name):
     """The target of container ``name``: its init's PID, the container id, and the environment and user `docker
     exec` gives a process in it (the image's Env, HOSTNAME, HOME; Config.User)."""
@@ -200,12 +209,7 @@ class Connection(ConnectionBase):
 
     def _connect(self):
         if not self._connected:
-            target = resolve(self.get_option("remote_addr"))
-            user = self.get_option("remote_user")
-            if user:  # as docker exec -u: that user of the container, else the container's own (Config.User)
-                uid, gid, home = _account(target["pid"], user)
-                target = dict(target, uid=uid, gid=gid, env=dict(target["env"], HOME=home))
-            self._target = target
+            self._target = as_user(resolve(self.get_option("remote_addr")), self.get_option("remote_user"))
             display.vvv(f"ESTABLISH NSENTER CONNECTION TO PID {self._target['pid']}",
                         host=self.get_option("remote_addr"))
             self._connected = True
